@@ -1,0 +1,115 @@
+"""The NATS connection, JetStream streams and buckets, and event publishing."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+
+import nats
+from nats.aio.client import Client as NATS
+from nats.js import JetStreamContext, api
+from nats.js.errors import APIError, BadRequestError, KeyWrongLastSequenceError
+
+from . import events, subjects
+from .config import NatsSettings
+from .telemetry import inject_headers
+
+log = logging.getLogger("minitalk.bus")
+
+#: JetStream's error code for a failed ``Nats-Expected-Last-Subject-Sequence``.
+WRONG_LAST_SEQUENCE = 10071
+__all__ = ["WRONG_LAST_SEQUENCE", "KeyWrongLastSequenceError", "connect", "ensure_streams"]
+
+
+@asynccontextmanager
+async def connect(settings: NatsSettings, name: str) -> AsyncIterator[NATS]:
+    """Connect with endless reconnects and logged state changes; drain on exit."""
+
+    async def disconnected() -> None:
+        log.warning("nats: disconnected")
+
+    async def reconnected() -> None:
+        log.warning("nats: reconnected to %s", nc.connected_url)
+
+    async def error(exc: Exception) -> None:
+        log.warning("nats: %s", exc)
+
+    nc = await nats.connect(
+        servers=settings.servers,
+        name=name,
+        max_reconnect_attempts=-1,
+        reconnect_time_wait=0.5,
+        connect_timeout=5,
+        disconnected_cb=disconnected,
+        reconnected_cb=reconnected,
+        error_cb=error,
+    )
+    try:
+        yield nc
+    finally:
+        if not nc.is_closed:
+            try:
+                await asyncio.wait_for(nc.drain(), timeout=10)
+            except Exception as exc:  # draining a dead connection must not hide the real error
+                log.warning("nats: drain failed: %s", exc)
+                await nc.close()
+
+
+def stream_configs(settings: NatsSettings) -> list[api.StreamConfig]:
+    def config(name: str, max_age: float | None = None) -> api.StreamConfig:
+        return api.StreamConfig(
+            name=name,
+            subjects=[subjects.all_of(name)],
+            storage=api.StorageType.FILE,
+            num_replicas=settings.stream_replicas,
+            duplicate_window=settings.duplicate_window_s,
+            allow_direct=True,
+            max_age=max_age,
+        )
+
+    return [
+        config(subjects.USERS_STREAM),
+        config(subjects.ROOMS_STREAM),
+        config(subjects.MESSAGES_STREAM, settings.messages_max_age_s or None),
+    ]
+
+
+async def ensure_streams(js: JetStreamContext, settings: NatsSettings) -> None:
+    """Create or update the streams and KV buckets; safe to run from every process at once."""
+    for config in stream_configs(settings):
+        try:
+            await js.add_stream(config)
+        except BadRequestError as exc:
+            if exc.err_code != 10058:  # exists with another configuration
+                raise
+            await js.update_stream(config)
+    for bucket in (subjects.CREDENTIALS_BUCKET, subjects.KEYS_BUCKET):
+        try:
+            await js.create_key_value(bucket=bucket, history=1, replicas=settings.stream_replicas)
+        except BadRequestError as exc:
+            if exc.err_code != 10058:
+                raise
+
+
+async def publish_event(
+    js: JetStreamContext,
+    subject: str,
+    event: events.Event,
+    *,
+    expected_last_subject_seq: int | None = None,
+    headers: Mapping[str, str] | None = None,
+    timeout: float = 5.0,
+) -> api.PubAck:
+    """Publish ``event`` with its id as ``Nats-Msg-Id`` and the current trace context."""
+    hdrs = dict(headers or {})
+    hdrs["Nats-Msg-Id"] = event.id
+    if expected_last_subject_seq is not None:
+        hdrs["Nats-Expected-Last-Subject-Sequence"] = str(expected_last_subject_seq)
+    inject_headers(hdrs)
+    return await js.publish(subject, events.encode(event), timeout=timeout, headers=hdrs)
+
+
+def is_wrong_last_sequence(exc: APIError) -> bool:
+    return exc.err_code == WRONG_LAST_SEQUENCE

@@ -1,0 +1,69 @@
+"""Stream, subject and bucket names. Built here, never typed by hand elsewhere."""
+
+from __future__ import annotations
+
+import re
+import zlib
+
+USERS_STREAM = "USERS"
+ROOMS_STREAM = "ROOMS"
+MESSAGES_STREAM = "MESSAGES"
+
+CREDENTIALS_BUCKET = "credentials"
+KEYS_BUCKET = "minitalk-keys"
+JWT_PUBLIC_KEY = "jwt-public"
+
+_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
+
+
+class BadSubjectToken(ValueError):
+    """An id that cannot stand as one NATS subject token."""
+
+
+def token(value: str) -> str:
+    """Check that ``value`` is safe as a single subject token (no dots, wildcards or spaces)."""
+    if not _TOKEN.match(value):
+        raise BadSubjectToken(f"not a valid id: {value!r}")
+    return value
+
+
+def user_subject(user_id: str) -> str:
+    return f"users.{token(user_id)}"
+
+
+def room_subject(room_id: str) -> str:
+    return f"rooms.{token(room_id)}"
+
+
+def message_subject(room_id: str) -> str:
+    return f"messages.{token(room_id)}"
+
+
+def deliver_subject(room_id: str) -> str:
+    """Core NATS subject carrying a message after JetStream stored it (live fan-out)."""
+    return f"deliver.{token(room_id)}"
+
+
+def typing_subject(room_id: str) -> str:
+    """Core NATS subject for ephemeral typing notices, never stored."""
+    return f"typing.{token(room_id)}"
+
+
+def history_subject(partition: int) -> str:
+    """Request-reply subject on which persister partition ``partition`` answers history."""
+    return f"minitalk.history.{partition}"
+
+
+def all_of(stream: str) -> str:
+    """The wildcard subject that a whole stream holds."""
+    return {USERS_STREAM: "users.>", ROOMS_STREAM: "rooms.>", MESSAGES_STREAM: "messages.>"}[stream]
+
+
+def room_of(subject: str) -> str:
+    """The room id of a ``rooms.<id>``, ``messages.<id>``, ``deliver.<id>`` or ``typing.<id>``."""
+    return subject.rsplit(".", 1)[-1]
+
+
+def partition_of(room_id: str, partitions: int) -> int:
+    """Stable partition of a room: the same on every machine and Python version."""
+    return zlib.crc32(room_id.encode()) % partitions
