@@ -1,0 +1,63 @@
+"""The nginx edge for one machine: the shared server config, wrapped in a main config."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[4]
+TEMPLATE = ROOT / "edge" / "minitalk.conf.template"
+
+
+def render_server(
+    listen: str,
+    webroot: Path,
+    auth: Sequence[int],
+    rooms: Sequence[int],
+    realtime: Sequence[int],
+) -> str:
+    def servers(ports: Sequence[int]) -> str:
+        return "\n    ".join(f"server 127.0.0.1:{p};" for p in ports)
+
+    text = TEMPLATE.read_text()
+    for key, value in {
+        "LISTEN": listen,
+        "WEBROOT": str(webroot),
+        "AUTH_SERVERS": servers(auth),
+        "ROOMS_SERVERS": servers(rooms),
+        "REALTIME_SERVERS": servers(realtime),
+    }.items():
+        text = text.replace("${" + key + "}", value)
+    return text
+
+
+def write_main_config(prefix: Path, server_conf: str) -> Path:
+    """A complete nginx.conf under ``prefix`` (pid, logs, temp files all inside it)."""
+    for sub in ("logs", "tmp"):
+        (prefix / sub).mkdir(parents=True, exist_ok=True)
+    user = "user root root;\n" if os.geteuid() == 0 else ""
+    tmp = prefix / "tmp"
+    conf = prefix / "nginx.conf"
+    conf.write_text(
+        f"""{user}worker_processes 1;
+daemon off;
+pid {prefix}/nginx.pid;
+error_log stderr warn;
+events {{ worker_connections 16384; }}
+worker_rlimit_nofile 40000;
+http {{
+    include /etc/nginx/mime.types;
+    default_type application/octet-stream;
+    access_log off;
+    sendfile on;
+    client_body_temp_path {tmp}/body;
+    proxy_temp_path {tmp}/proxy;
+    fastcgi_temp_path {tmp}/fastcgi;
+    uwsgi_temp_path {tmp}/uwsgi;
+    scgi_temp_path {tmp}/scgi;
+{server_conf}
+}}
+"""
+    )
+    return conf
