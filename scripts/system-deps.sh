@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Installs the Debian packages MiniTalk runs on when they are missing: nats-server (the bus),
+# nginx (the edge), chromium (the browser tests), Node.js/npm (the web app build).
+set -euo pipefail
+need=()
+command -v nats-server >/dev/null || [ -x /usr/sbin/nats-server ] || need+=(nats-server)
+command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || need+=(nginx-light)
+command -v chromium >/dev/null || need+=(chromium)
+command -v npm >/dev/null || need+=(nodejs npm)
+[ ${#need[@]} -eq 0 ] && exit 0
+echo "system-deps: installing ${need[*]}" >&2
+if [ "$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi
+$sudo apt-get update -qq
+$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
