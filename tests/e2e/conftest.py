@@ -1,0 +1,62 @@
+"""The whole system as `./taskw up` runs it (own nats-server, four services, nginx edge),
+started once per test module on free ports, driven through the edge like a user would."""
+
+from __future__ import annotations
+
+import sys
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from minitalk_local.system import LocalSystem, NatsServer
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalSystem]:
+    root: Path = tmp_path_factory.mktemp("stack")
+    nats = NatsServer(store=root / "nats", sink=sys.stderr).start()
+    system = LocalSystem(
+        data_dir=root / "data",
+        nats_url=nats.url,
+        env={"MINITALK_ENV": "test", "MINITALK_BCRYPT_COST": "4"},
+        sink=sys.stderr,
+    )
+    system.nats = nats  # type: ignore[attr-defined]
+    try:
+        system.start_all()
+        system.start_edge()
+        yield system
+    finally:
+        system.stop_all()
+        nats.stop()
+
+
+@pytest.fixture
+async def client(stack: LocalSystem) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=stack.url, timeout=30) as http:
+        yield http
+
+
+@pytest.fixture
+def unique() -> Callable[[str], str]:
+    """``unique("alice")`` -> a username no other test in the module uses."""
+    return lambda prefix: f"{prefix}_{uuid.uuid4().hex[:8]}"
+
+
+async def signup_login(http: httpx.AsyncClient, username: str) -> str:
+    """Sign ``username`` up and log in; returns the token."""
+    body = {"username": username, "password": PASSWORD}
+    created = await http.post("/api/auth/signup", json=body)
+    assert created.status_code == 201, created.text
+    login = await http.post("/api/auth/login", json=body)
+    assert login.status_code == 200, login.text
+    token: str = login.json()["token"]
+    return token
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
