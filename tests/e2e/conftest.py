@@ -12,8 +12,6 @@ import httpx
 import pytest
 from minitalk_local.system import LocalSystem, NatsServer
 
-PASSWORD = "correct horse battery"
-
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalSystem]:
@@ -45,18 +43,3 @@ async def client(stack: LocalSystem) -> AsyncIterator[httpx.AsyncClient]:
 def unique() -> Callable[[str], str]:
     """``unique("alice")`` -> a username no other test in the module uses."""
     return lambda prefix: f"{prefix}_{uuid.uuid4().hex[:8]}"
-
-
-async def signup_login(http: httpx.AsyncClient, username: str) -> str:
-    """Sign ``username`` up and log in; returns the token."""
-    body = {"username": username, "password": PASSWORD}
-    created = await http.post("/api/auth/signup", json=body)
-    assert created.status_code == 201, created.text
-    login = await http.post("/api/auth/login", json=body)
-    assert login.status_code == 200, login.text
-    token: str = login.json()["token"]
-    return token
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}

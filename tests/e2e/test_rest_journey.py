@@ -7,7 +7,7 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from .conftest import PASSWORD, bearer, signup_login
+from ..chat_clients import PASSWORD, bearer, signup_login
 
 
 async def test_sign_up_create_invite_list_leave(
