@@ -6,6 +6,9 @@ first run; with ``MINITALK_ENV=production`` a missing key refuses to start.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import json
 import os
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -13,7 +16,7 @@ from pathlib import Path
 
 import jwt
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from minitalk_common.tokens import ALGORITHM, AUDIENCE, ISSUER
 
 
@@ -48,6 +51,26 @@ class KeyPair:
         )
         return cls(private_pem=pem, public_pem=public.decode())
 
+    @property
+    def jwk(self) -> dict[str, str]:
+        """The public key as a JWK (RFC 8037 OKP/Ed25519), with its RFC 7638 thumbprint as kid."""
+        return {**self._jwk_members(), "kid": self.kid, "use": "sig", "alg": ALGORITHM}
+
+    @property
+    def kid(self) -> str:
+        canonical = json.dumps(self._jwk_members(), separators=(",", ":"), sort_keys=True)
+        return _b64url(hashlib.sha256(canonical.encode()).digest())
+
+    def _jwk_members(self) -> dict[str, str]:
+        key = serialization.load_pem_public_key(self.public_pem.encode())
+        assert isinstance(key, Ed25519PublicKey)
+        raw = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        return {"crv": "Ed25519", "kty": "OKP", "x": _b64url(raw)}
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
 
 def load_key_pair(configured_pem: str | None, key_file: Path, production: bool) -> KeyPair:
     """The configured key, else the key file, else (development only) a new one saved there."""
@@ -75,9 +98,12 @@ def load_key_pair(configured_pem: str | None, key_file: Path, production: bool) 
 
 
 class TokenMinter:
-    def __init__(self, private_pem: str, ttl: timedelta = timedelta(hours=24)) -> None:
+    def __init__(
+        self, private_pem: str, ttl: timedelta = timedelta(hours=24), kid: str | None = None
+    ) -> None:
         self._key = private_pem
         self._ttl = ttl
+        self._headers = {"kid": kid} if kid else None
 
     def mint(self, username: str, now: datetime | None = None) -> str:
         issued = now or datetime.now(UTC)
@@ -89,4 +115,4 @@ class TokenMinter:
             "iat": issued,
             "exp": issued + self._ttl,
         }
-        return jwt.encode(claims, self._key, algorithm=ALGORITHM)
+        return jwt.encode(claims, self._key, algorithm=ALGORITHM, headers=self._headers)
