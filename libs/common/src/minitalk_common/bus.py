@@ -14,7 +14,7 @@ from nats.js.errors import APIError, BadRequestError, KeyWrongLastSequenceError
 
 from . import events, subjects
 from .config import NatsSettings
-from .telemetry import inject_headers
+from .telemetry import inject_headers, producer_span
 
 log = logging.getLogger("minitalk.bus")
 
@@ -107,8 +107,9 @@ async def publish_event(
     hdrs["Nats-Msg-Id"] = event.id
     if expected_last_subject_seq is not None:
         hdrs["Nats-Expected-Last-Subject-Sequence"] = str(expected_last_subject_seq)
-    inject_headers(hdrs)
-    return await js.publish(subject, events.encode(event), timeout=timeout, headers=hdrs)
+    with producer_span(subject, event.id):
+        inject_headers(hdrs)
+        return await js.publish(subject, events.encode(event), timeout=timeout, headers=hdrs)
 
 
 def is_wrong_last_sequence(exc: APIError) -> bool:
