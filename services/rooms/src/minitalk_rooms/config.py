@@ -1,0 +1,28 @@
+"""The rooms service's settings (environment variables ``MINITALK_*``)."""
+
+from __future__ import annotations
+
+from minitalk_common.config import ServiceSettings
+from pydantic import Field
+
+
+class RoomsSettings(ServiceSettings):
+    """Settings of ``python -m minitalk_rooms``."""
+
+    #: HTTP port (the edge routes ``/api/chatrooms*`` here).
+    port: int = Field(default=8002, ge=0, le=65535)
+    #: The Ed25519 public key (PEM) that verifies tokens; unset: wait for auth to publish it in
+    #: the ``minitalk-keys`` KV bucket.
+    jwt_public_key: str | None = None
+    #: Number of persister partitions; a room's history is asked of ``crc32(roomId) % P``.
+    persister_partitions: int = Field(default=1, ge=1, le=1024)
+    #: Seconds to wait for the persister's answer to a history query before a 503.
+    history_timeout_s: float = Field(default=5.0, gt=0)
+    #: Most members one room may have; an invite beyond it is refused (400).
+    max_room_members: int = Field(default=1000, ge=1)
+    #: Most participants one create or invite request may name (more: 400).
+    max_participants_per_request: int = Field(default=100, ge=1)
+    #: Most rooms one ``POST /api/chatrooms-batch`` may create (more: 413).
+    max_batch_rooms: int = Field(default=1000, ge=1)
+    #: Attempts of one command when other replicas keep changing the same room at once (then 409).
+    command_attempts: int = Field(default=10, ge=1, le=100)

@@ -1,0 +1,70 @@
+"""The HTTP API of rooms: decode the request, call the commands, encode the answer."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query
+
+from . import batch
+from .history import MAX_LIMIT, HistoryQuery, parse_since
+from .runtime import Runtime
+from .schemas import CreateRoom, CreateRooms, Invite, room_json
+
+Authorization = Annotated[str | None, Header()]
+Json = dict[str, Any]
+Cursor = Annotated[int | None, Query(gt=0)]
+
+
+def rooms_router(runtime: Runtime) -> APIRouter:
+    router = APIRouter(prefix="/api")
+
+    @router.post("/chatrooms", status_code=201)
+    async def create_room(body: CreateRoom, authorization: Authorization = None) -> Json:
+        actor = runtime.caller(authorization)
+        room = await runtime.commands.create(actor, body.name, body.participants)
+        return room_json(room)
+
+    @router.post("/chatrooms-batch", status_code=201)
+    async def create_rooms(body: CreateRooms, authorization: Authorization = None) -> Json:
+        actor = runtime.caller(authorization)
+        limit = runtime.settings.max_batch_rooms
+        result = await batch.create_rooms(runtime.commands, actor, body.rooms, limit)
+        return {
+            "message": result.message,
+            "created": [room_json(room, full=False) for room in result.created],
+            "errors": [{"index": e.index, "name": e.name, "error": e.error} for e in result.errors],
+        }
+
+    @router.get("/chatrooms")
+    async def my_rooms(authorization: Authorization = None) -> list[dict[str, Any]]:
+        actor = runtime.caller(authorization)
+        return [room_json(room) for room in runtime.commands.rooms_of(actor)]
+
+    @router.post("/chatrooms/{room_id}/invite")
+    async def invite(room_id: str, body: Invite, authorization: Authorization = None) -> Json:
+        actor = runtime.caller(authorization)
+        members = await runtime.commands.invite(actor, room_id, body.participants)
+        return {"message": "participants invited", "participants": members}
+
+    @router.post("/chatrooms/{room_id}/leave")
+    async def leave(room_id: str, authorization: Authorization = None) -> dict[str, str]:
+        actor = runtime.caller(authorization)
+        deleted = await runtime.commands.leave(actor, room_id)
+        return {"message": "left the room, which is now deleted" if deleted else "left the room"}
+
+    @router.get("/chatrooms/{room_id}/messages")
+    async def messages(
+        room_id: str,
+        authorization: Authorization = None,
+        limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = MAX_LIMIT,
+        before: Cursor = None,
+        after: Cursor = None,
+        since: str | None = None,
+    ) -> list[dict[str, Any]]:
+        actor = runtime.caller(authorization)
+        runtime.commands.member_room(actor, room_id)
+        query = HistoryQuery(room_id, limit, before, after, parse_since(since))
+        return await runtime.history.messages(query)
+
+    return router

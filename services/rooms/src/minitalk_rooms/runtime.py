@@ -1,0 +1,100 @@
+"""What the routes need at run time, built by the lifespan: NATS, projections, commands, keys."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from contextlib import AsyncExitStack
+
+from minitalk_common import bus, subjects, tokens
+from minitalk_common.projection import Projection
+from nats.js import JetStreamContext
+
+from . import errors
+from .config import RoomsSettings
+from .handlers import Limits, RoomCommands, State
+from .history import HistoryClient
+from .projection import KnownUsers, RoomDirectory
+
+log = logging.getLogger("minitalk.rooms")
+
+
+class Runtime:
+    """Filled in by ``start``; until then (and until caught up) every route answers 503."""
+
+    def __init__(self, settings: RoomsSettings) -> None:
+        self.settings = settings
+        self._state: State | None = None
+        self._commands: RoomCommands | None = None
+        self._history: HistoryClient | None = None
+        self._verifier: tokens.TokenVerifier | None = None
+
+    async def start(self, stack: AsyncExitStack) -> None:
+        nc = await stack.enter_async_context(bus.connect(self.settings, "rooms"))
+        js = nc.jetstream()
+        await bus.ensure_streams(js, self.settings)
+        rooms, users = RoomDirectory(), KnownUsers()
+        state = State(
+            rooms=rooms,
+            rooms_view=Projection(js, subjects.ROOMS_STREAM, rooms.apply),
+            users=users,
+            users_view=Projection(js, subjects.USERS_STREAM, users.apply),
+        )
+        await state.users_view.start()
+        await state.rooms_view.start()
+        self._state = state
+        self._commands = RoomCommands(js, state, self._limits())
+        settings = self.settings
+        self._history = HistoryClient(nc, settings.persister_partitions, settings.history_timeout_s)
+        key_loader = asyncio.create_task(self._load_key(js))
+        stack.callback(key_loader.cancel)
+
+    def not_ready(self) -> str | None:
+        """None when ready, else why not (for /readyz)."""
+        if self._state is None:
+            return "starting"
+        if not self._state.users_view.ready.is_set():
+            return "catching up on users"
+        if not self._state.rooms_view.ready.is_set():
+            return "catching up on rooms"
+        if self._verifier is None:
+            return "waiting for the JWT public key"
+        return None
+
+    def caller(self, authorization: str | None) -> str:
+        """The username of a request's bearer token, else NotAuthenticated."""
+        if self._verifier is None:
+            raise errors.NotReady("waiting for the JWT public key")
+        try:
+            return self._verifier.verify(tokens.bearer(authorization)).username
+        except tokens.InvalidToken as exc:
+            raise errors.NotAuthenticated(str(exc)) from exc
+
+    @property
+    def commands(self) -> RoomCommands:
+        reason = self.not_ready()
+        if reason is not None or self._commands is None:
+            raise errors.NotReady(reason or "starting")
+        return self._commands
+
+    @property
+    def history(self) -> HistoryClient:
+        if self._history is None:
+            raise errors.NotReady("starting")
+        return self._history
+
+    def _limits(self) -> Limits:
+        return Limits(
+            participants_per_request=self.settings.max_participants_per_request,
+            room_members=self.settings.max_room_members,
+            command_attempts=self.settings.command_attempts,
+        )
+
+    async def _load_key(self, js: JetStreamContext) -> None:
+        while self._verifier is None:
+            try:
+                key = await tokens.load_public_key(js, self.settings.jwt_public_key)
+            except RuntimeError as exc:
+                log.warning("%s", exc)
+                continue
+            self._verifier = tokens.TokenVerifier(key)
