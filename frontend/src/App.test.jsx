@@ -1,0 +1,241 @@
+// @vitest-environment jsdom
+import { describe, it, expect, vi, beforeEach, afterEach } from 'vitest';
+import { act, cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
+import { MemoryRouter } from 'react-router-dom';
+import { FakeSocket } from './test/fakeSocket.js';
+import './test/matchers.js';
+
+const h = vi.hoisted(() => ({ socket: null, ioArgs: null }));
+
+vi.mock('socket.io-client', () => ({
+  io: (opts) => {
+    h.ioArgs = opts;
+    return h.socket;
+  },
+}));
+
+vi.mock('./api/endpoints.js', () => ({
+  signup: vi.fn(),
+  login: vi.fn(),
+  listRooms: vi.fn(),
+  createRoom: vi.fn(),
+  inviteToRoom: vi.fn(),
+  leaveRoom: vi.fn(),
+  fetchMessages: vi.fn(),
+}));
+
+const api = await import('./api/endpoints.js');
+const { App } = await import('./App.jsx');
+
+const msg = (seq, extra = {}) => ({
+  type: 'message',
+  id: `m${seq}`,
+  seq,
+  roomId: 'r1',
+  sender: 'bob',
+  content: `hello ${seq}`,
+  timestamp: '2024-05-01T10:00:00Z',
+  ...extra,
+});
+
+function renderAt(path) {
+  return render(
+    <MemoryRouter initialEntries={[path]} future={{ v7_startTransition: true, v7_relativeSplatPath: true }}>
+      <App />
+    </MemoryRouter>,
+  );
+}
+
+const messages = () => screen.queryAllByTestId('message');
+
+beforeEach(() => {
+  h.socket = new FakeSocket();
+  localStorage.clear();
+  vi.clearAllMocks();
+  api.listRooms.mockResolvedValue([{ roomId: 'r1', name: 'General', participants: ['alice', 'bob'] }]);
+  api.fetchMessages.mockResolvedValue([]);
+});
+
+afterEach(() => cleanup());
+
+function loginAs(username = 'alice') {
+  localStorage.setItem('token', 'tok');
+  localStorage.setItem('username', username);
+}
+
+describe('auth pages', () => {
+  it('shows the API error in words and stores the session on success', async () => {
+    api.login.mockRejectedValueOnce({ response: { status: 401, data: { error: 'Invalid username or password' } } });
+    api.login.mockResolvedValueOnce({ token: 'jwt', username: 'alice' });
+    renderAt('/login');
+    fireEvent.change(screen.getByLabelText('Username'), { target: { value: 'alice' } });
+    fireEvent.change(screen.getByLabelText('Password'), { target: { value: 'pw' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Log in' }));
+    expect(await screen.findByRole('alert')).toHaveTextContent('Invalid username or password');
+
+    fireEvent.click(screen.getByRole('button', { name: 'Log in' }));
+    expect(await screen.findByRole('button', { name: 'Log out' })).toBeTruthy();
+    expect(localStorage.getItem('token')).toBe('jwt');
+    expect(h.ioArgs).toEqual({ auth: { token: 'jwt' }, transports: ['websocket', 'polling'] });
+
+    fireEvent.click(screen.getByRole('button', { name: 'Log out' }));
+    expect(await screen.findByRole('button', { name: 'Log in' })).toBeTruthy();
+    expect(localStorage.getItem('token')).toBeNull();
+  });
+
+  it('sign up shows a conflict error', async () => {
+    api.signup.mockRejectedValueOnce({ response: { status: 409, data: { error: 'Username already taken' } } });
+    renderAt('/signup');
+    fireEvent.change(screen.getByLabelText('Username'), { target: { value: 'alice' } });
+    fireEvent.change(screen.getByLabelText('Password'), { target: { value: 'pw' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Sign up' }));
+    expect(await screen.findByRole('alert')).toHaveTextContent('Username already taken');
+  });
+});
+
+describe('rooms', () => {
+  it('lists rooms, creates one, follows room_joined / room_left', async () => {
+    loginAs();
+    api.createRoom.mockResolvedValue({ roomId: 'r2', name: 'Project', participants: ['alice', 'carol'] });
+    renderAt('/');
+    await screen.findByText('General');
+    expect(screen.getAllByTestId('room-item')).toHaveLength(1);
+
+    fireEvent.change(screen.getByLabelText('Room name'), { target: { value: 'Project' } });
+    fireEvent.change(screen.getByLabelText('Participants'), { target: { value: 'carol, ' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Create room' }));
+    await waitFor(() => expect(screen.getAllByTestId('room-item')).toHaveLength(2));
+    expect(api.createRoom).toHaveBeenCalledWith('Project', ['carol']);
+
+    act(() => h.socket.serverEmit('room_joined', { roomId: 'r3', name: 'Zeta', participants: ['dan', 'alice'] }));
+    expect(screen.getAllByTestId('room-item').map((el) => el.textContent)).toEqual([
+      expect.stringContaining('General'),
+      expect.stringContaining('Project'),
+      expect.stringContaining('Zeta'),
+    ]);
+    act(() => h.socket.serverEmit('room_left', { roomId: 'r3' }));
+    expect(screen.getAllByTestId('room-item')).toHaveLength(2);
+  });
+
+  it('refetches the room list on (re)connect', async () => {
+    loginAs();
+    renderAt('/');
+    await screen.findByText('General');
+    const calls = api.listRooms.mock.calls.length;
+    api.listRooms.mockResolvedValue([
+      { roomId: 'r1', name: 'General', participants: ['alice'] },
+      { roomId: 'r9', name: 'Missed', participants: ['alice'] },
+    ]);
+    act(() => h.socket.connect());
+    await screen.findByText('Missed');
+    expect(api.listRooms.mock.calls.length).toBe(calls + 1);
+  });
+});
+
+describe('chat view', () => {
+  it('loads history, shows live messages once, sends with ack, fails and retries', async () => {
+    loginAs();
+    api.fetchMessages.mockResolvedValueOnce([msg(1), msg(2)]);
+    renderAt('/rooms/r1');
+    await waitFor(() => expect(messages()).toHaveLength(2));
+    expect(api.fetchMessages).toHaveBeenCalledWith('r1', { limit: 50 });
+    h.socket.connected = true;
+    expect(messages()[0]).toHaveAttribute('data-seq', '1');
+    expect(messages()[0]).toHaveTextContent('bob');
+
+    act(() => h.socket.serverEmit('message', msg(4)));
+    act(() => h.socket.serverEmit('message', msg(3)));
+    act(() => h.socket.serverEmit('message', msg(4)));
+    expect(messages().map((m) => m.getAttribute('data-seq'))).toEqual(['1', '2', '3', '4']);
+
+    // send: sending -> sent, the echo carrying clientMsgId does not duplicate
+    const input = screen.getByLabelText('Message');
+    fireEvent.change(input, { target: { value: 'hi all' } });
+    expect(h.socket.sentOf('typing')[0].payload).toEqual({ roomId: 'r1', isTyping: true });
+    fireEvent.keyDown(input, { key: 'Enter' });
+    const [first] = h.socket.sentOf('send_message');
+    expect(first.payload).toMatchObject({ roomId: 'r1', content: 'hi all' });
+    const { clientMsgId } = first.payload;
+    expect(messages()[4]).toHaveAttribute('data-status', 'sending');
+    expect(messages()[4]).toHaveTextContent('hi all');
+    act(() => first.cb(null, { ok: true, id: 'm5', seq: 5, timestamp: '2024-05-01T10:01:00Z' }));
+    act(() => h.socket.serverEmit('message', msg(5, { sender: 'alice', content: 'hi all', clientMsgId })));
+    expect(messages()).toHaveLength(5);
+    expect(messages()[4]).toHaveAttribute('data-status', 'sent');
+    expect(messages()[4]).toHaveAttribute('data-seq', '5');
+    expect(h.socket.sentOf('typing').at(-1).payload).toEqual({ roomId: 'r1', isTyping: false });
+
+    // failure then retry with the same clientMsgId
+    fireEvent.change(input, { target: { value: 'again' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Send' }));
+    const second = h.socket.sentOf('send_message')[1];
+    act(() => second.cb(null, { ok: false, error: 'rate limited' }));
+    const failed = messages()[5];
+    expect(failed).toHaveAttribute('data-status', 'failed');
+    expect(failed).toHaveTextContent('failed — retry');
+    fireEvent.click(within(failed).getByRole('button', { name: 'retry' }));
+    const third = h.socket.sentOf('send_message')[2];
+    expect(third.payload.clientMsgId).toBe(second.payload.clientMsgId);
+    expect(messages()[5]).toHaveAttribute('data-status', 'sending');
+    act(() => third.cb(null, { ok: true, id: 'm6', seq: 6, timestamp: 't' }));
+    expect(messages()[5]).toHaveAttribute('data-status', 'sent');
+
+    // a timeout marks it failed too
+    fireEvent.change(input, { target: { value: 'late' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Send' }));
+    act(() => h.socket.sentOf('send_message')[3].cb(new Error('operation has timed out')));
+    expect(messages()[6]).toHaveAttribute('data-status', 'failed');
+  });
+
+  it('shows the banner while disconnected and catches up after reconnect without duplicates', async () => {
+    loginAs();
+    api.fetchMessages.mockResolvedValueOnce([msg(1), msg(2)]);
+    renderAt('/rooms/r1');
+    act(() => h.socket.connect());
+    await waitFor(() => expect(messages()).toHaveLength(2));
+    expect(screen.queryByTestId('connection-banner')).toBeNull();
+
+    act(() => h.socket.drop());
+    expect(screen.getByTestId('connection-banner')).toHaveTextContent('Disconnected');
+    expect(screen.getByRole('status')).toHaveTextContent('Reconnecting');
+    act(() => h.socket.managerEmit('reconnect_attempt', 2));
+    expect(screen.getByTestId('connection-banner')).toHaveTextContent('attempt 2');
+
+    api.fetchMessages.mockReset();
+    const full = Array.from({ length: 50 }, (_, i) => msg(3 + i));
+    api.fetchMessages.mockImplementation(async (roomId, { after }) =>
+      after === 2 ? full : after === 52 ? [msg(53)] : [],
+    );
+    act(() => h.socket.connect());
+    // a live message that arrives before catch-up finishes does not move the cursor
+    act(() => h.socket.serverEmit('message', msg(53)));
+    await waitFor(() => expect(messages()).toHaveLength(53));
+    expect(screen.queryByTestId('connection-banner')).toBeNull();
+    expect(api.fetchMessages.mock.calls.map((c) => c[1])).toEqual([
+      { after: 2, limit: 50 },
+      { after: 52, limit: 50 },
+    ]);
+    const seqs = messages().map((m) => Number(m.getAttribute('data-seq')));
+    expect(seqs).toEqual(Array.from({ length: 53 }, (_, i) => i + 1));
+    expect(h.socket.sentOf('join_room').at(-1).payload).toEqual({ roomId: 'r1' });
+  });
+
+  it('invites and leaves', async () => {
+    loginAs();
+    api.inviteToRoom.mockResolvedValue({ message: 'ok', participants: ['alice', 'bob', 'carol'] });
+    api.leaveRoom.mockRejectedValueOnce({ response: { status: 403, data: { error: 'Not a member' } } });
+    api.leaveRoom.mockResolvedValueOnce({ message: 'left' });
+    renderAt('/rooms/r1');
+    await screen.findByTestId('room-title');
+    fireEvent.change(screen.getByLabelText('Invite users'), { target: { value: 'carol' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Invite' }));
+    await waitFor(() => expect(screen.getByTestId('room-participants')).toHaveTextContent('carol'));
+    expect(api.inviteToRoom).toHaveBeenCalledWith('r1', ['carol']);
+
+    fireEvent.click(screen.getByRole('button', { name: 'Leave room' }));
+    expect(await screen.findByRole('alert')).toHaveTextContent('Not a member');
+    fireEvent.click(screen.getByRole('button', { name: 'Leave room' }));
+    await waitFor(() => expect(screen.queryAllByTestId('room-item')).toHaveLength(0));
+    expect(screen.getByText(/Pick a room/)).toBeTruthy();
+  });
+});

@@ -1,0 +1,26 @@
+import { http } from './client.js';
+
+const room = (roomId) => `/api/chatrooms/${encodeURIComponent(roomId)}`;
+
+export const signup = (username, password) =>
+  http.post('/api/auth/signup', { username, password }).then((r) => r.data);
+
+export const login = (username, password) =>
+  http.post('/api/auth/login', { username, password }).then((r) => r.data);
+
+export const listRooms = () => http.get('/api/chatrooms').then((r) => (Array.isArray(r.data) ? r.data : []));
+
+export const createRoom = (name, participants) =>
+  http.post('/api/chatrooms', { name, participants }).then((r) => r.data);
+
+export const inviteToRoom = (roomId, participants) =>
+  http.post(`${room(roomId)}/invite`, { participants }).then((r) => r.data);
+
+export const leaveRoom = (roomId) => http.post(`${room(roomId)}/leave`).then((r) => r.data);
+
+/** params: {limit, before?, after?} -> messages oldest first */
+export const fetchMessages = (roomId, params) => {
+  const query = {};
+  for (const [k, v] of Object.entries(params)) if (v !== null && v !== undefined) query[k] = v;
+  return http.get(`${room(roomId)}/messages`, { params: query }).then((r) => (Array.isArray(r.data) ? r.data : []));
+};

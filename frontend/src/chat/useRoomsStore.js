@@ -1,0 +1,83 @@
+import { useCallback, useEffect, useState } from 'react';
+import * as api from '../api/endpoints.js';
+import { errorMessage } from '../api/errors.js';
+import { roomsReducer } from '../state/rooms.js';
+import { useStore } from '../lib/useStore.js';
+
+/** Room list: REST actions plus the room_joined / room_left socket events. */
+export function useRoomsStore({ socket, me, onRoomGone, onRoomJoined }) {
+  const [rooms, dispatch, roomsRef] = useStore(roomsReducer, []);
+  const [loaded, setLoaded] = useState(false);
+  const [error, setError] = useState(null);
+
+  const refresh = useCallback(async () => {
+    try {
+      const list = await api.listRooms();
+      dispatch({ type: 'set', rooms: list });
+      setError(null);
+    } catch (err) {
+      setError(errorMessage(err));
+    } finally {
+      setLoaded(true);
+    }
+  }, [dispatch]);
+
+  useEffect(() => {
+    if (me) refresh();
+  }, [me, refresh]);
+
+  useEffect(() => {
+    if (!socket) return undefined;
+    const onJoined = (room) => {
+      if (!room || room.roomId == null) return;
+      dispatch({ type: 'upsert', room });
+      onRoomJoined?.(room.roomId);
+    };
+    const onLeft = (event) => {
+      if (!event || event.roomId == null) return;
+      dispatch({ type: 'left', event, me });
+      if (!event.username || event.username === me) onRoomGone?.(event.roomId);
+    };
+    socket.on('room_joined', onJoined);
+    socket.on('room_left', onLeft);
+    socket.on('connect', refresh);
+    return () => {
+      socket.off('room_joined', onJoined);
+      socket.off('room_left', onLeft);
+      socket.off('connect', refresh);
+    };
+  }, [socket, me, dispatch, refresh, onRoomGone, onRoomJoined]);
+
+  const create = useCallback(
+    async (name, participants) => {
+      const room = await api.createRoom(name, participants);
+      dispatch({ type: 'upsert', room: { createdBy: me, ...room } });
+      return room;
+    },
+    [dispatch, me],
+  );
+
+  const invite = useCallback(
+    async (roomId, participants) => {
+      const res = await api.inviteToRoom(roomId, participants);
+      const current = roomsRef.current.find((r) => r.roomId === roomId);
+      const merged = Array.isArray(res?.participants)
+        ? res.participants
+        : [...new Set([...(current?.participants || []), ...participants])];
+      dispatch({ type: 'upsert', room: { roomId, participants: merged } });
+      return res;
+    },
+    [dispatch, roomsRef],
+  );
+
+  const leave = useCallback(
+    async (roomId) => {
+      await api.leaveRoom(roomId);
+      dispatch({ type: 'remove', roomId });
+      onRoomGone?.(roomId);
+    },
+    [dispatch, onRoomGone],
+  );
+
+  return { rooms, loaded, error, refresh, create, invite, leave };
+}

@@ -1,0 +1,96 @@
+import styled from 'styled-components';
+import { Outlet, useMatch, useNavigate } from 'react-router-dom';
+import { useAuth } from '../auth/AuthContext.jsx';
+import { useChat } from '../chat/ChatContext.jsx';
+import { ConnectionBanner } from '../components/ConnectionBanner.jsx';
+import { CreateRoomForm } from '../components/CreateRoomForm.jsx';
+import { RoomList } from '../components/RoomList.jsx';
+import { Button, ErrorText } from '../styles/ui.js';
+
+const Shell = styled.div`
+  height: 100vh;
+  height: 100dvh;
+  display: flex;
+  flex-direction: column;
+`;
+
+const Header = styled.header`
+  display: flex;
+  align-items: center;
+  gap: 8px;
+  padding: 8px 12px;
+  background: ${(p) => p.theme.surface};
+  border-bottom: 1px solid ${(p) => p.theme.border};
+  h1 { font-size: 1.15rem; margin: 0; flex: 1; }
+  .me { color: ${(p) => p.theme.muted}; font-size: 0.9rem; overflow: hidden; text-overflow: ellipsis; }
+`;
+
+const Body = styled.div`
+  flex: 1;
+  min-height: 0;
+  display: grid;
+  grid-template-columns: 300px 1fr;
+  @media (max-width: ${(p) => p.theme.narrow}) {
+    grid-template-columns: 1fr;
+  }
+`;
+
+const Sidebar = styled.aside`
+  background: ${(p) => p.theme.surface};
+  border-right: 1px solid ${(p) => p.theme.border};
+  overflow-y: auto;
+  min-height: 0;
+  @media (max-width: ${(p) => p.theme.narrow}) {
+    display: ${(p) => (p.$hidden ? 'none' : 'block')};
+    border-right: 0;
+  }
+`;
+
+const Main = styled.main`
+  min-width: 0;
+  min-height: 0;
+  display: flex;
+  flex-direction: column;
+  @media (max-width: ${(p) => p.theme.narrow}) {
+    display: ${(p) => (p.$hidden ? 'none' : 'flex')};
+  }
+`;
+
+export function ChatLayout() {
+  const { session, logout } = useAuth();
+  const { rooms, loaded, error, create, connection } = useChat();
+  const roomId = useMatch('/rooms/:roomId')?.params.roomId;
+  const navigate = useNavigate();
+
+  return (
+    <Shell>
+      <Header>
+        <h1>MiniTalk</h1>
+        <span className="me" data-testid="current-user">
+          {session.username}
+        </span>
+        <Button
+          type="button"
+          $variant="ghost"
+          onClick={() => {
+            logout();
+            navigate('/login', { replace: true });
+          }}
+        >
+          Log out
+        </Button>
+      </Header>
+      <ConnectionBanner status={connection.status} attempt={connection.attempt} />
+      <Body>
+        <Sidebar $hidden={Boolean(roomId)} aria-label="Your rooms">
+          <CreateRoomForm onCreate={create} />
+          {error && <ErrorText role="alert">{error}</ErrorText>}
+          <RoomList rooms={rooms} currentRoomId={roomId} loaded={loaded} />
+        </Sidebar>
+        <Main $hidden={!roomId}>
+          <Outlet />
+        </Main>
+      </Body>
+    </Shell>
+  );
+}

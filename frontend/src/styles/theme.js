@@ -1,0 +1,15 @@
+export const theme = {
+  bg: '#f4f5f7',
+  surface: '#ffffff',
+  border: '#d5d8de',
+  text: '#1d2330',
+  muted: '#5b6472',
+  primary: '#2456d6',
+  primaryText: '#ffffff',
+  danger: '#b3261e',
+  warnBg: '#fff4ce',
+  warnText: '#5c4300',
+  own: '#e3ecff',
+  focus: '#ff9f1a',
+  narrow: '720px',
+};
