@@ -1,0 +1,37 @@
+"""The realtime service's settings (environment variables ``MINITALK_*``)."""
+
+from __future__ import annotations
+
+from minitalk_common.config import ServiceSettings
+from pydantic import Field
+
+
+class RealtimeSettings(ServiceSettings):
+    """Settings of ``python -m minitalk_realtime``."""
+
+    #: HTTP port of the Socket.IO endpoint and the health routes (the edge routes
+    #: ``/socket.io/*`` here).
+    port: int = Field(default=8003, ge=0, le=65535)
+    #: The Ed25519 public key (PEM) that verifies tokens. When unset, the key that auth
+    #: publishes in the ``minitalk-keys`` bucket is used (the service waits for it, not ready).
+    jwt_public_key: str | None = None
+    #: Origins allowed to open a Socket.IO connection: ``*`` or a comma separated list.
+    cors_allowed_origins: str = "*"
+    #: Longest message content in characters; a longer one is refused with an ``error``.
+    max_message_chars: int = Field(default=4000, ge=1, le=500_000)
+    #: Largest Engine.IO packet accepted (bytes/characters). Engine.IO closes the connection of a
+    #: client that sends a bigger frame; anything smaller but over ``max_message_chars`` gets a
+    #: polite ``error`` instead.
+    max_frame_bytes: int = Field(default=1_000_000, ge=16_384)
+    #: How long to wait for JetStream to store a message before telling the sender to retry.
+    publish_timeout_s: float = Field(default=5.0, gt=0)
+    #: How long a connecting client waits for the service to become ready before it is refused.
+    connect_ready_wait_s: float = Field(default=10.0, ge=0)
+    #: Engine.IO heartbeat: seconds between pings, and seconds without a pong before a drop.
+    ping_interval_s: float = Field(default=25.0, gt=0)
+    ping_timeout_s: float = Field(default=20.0, gt=0)
+
+    @property
+    def cors_origins(self) -> str | list[str]:
+        origins = [o.strip() for o in self.cors_allowed_origins.split(",") if o.strip()]
+        return "*" if origins in ([], ["*"]) else origins

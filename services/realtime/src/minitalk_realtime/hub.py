@@ -1,0 +1,166 @@
+"""The live chat of one realtime process: who is connected, which rooms they are in, and what
+happens when they send, type, join or leave, or when the ROOMS stream changes membership.
+
+Transport-free: it speaks to sockets only through ``Emitter.emit`` (the Socket.IO server).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Protocol
+
+import msgspec
+import nats.errors
+from minitalk_common import events, subjects
+from minitalk_common.projection import Projection
+from nats.aio.client import Client as NATS
+from nats.js import JetStreamContext
+from nats.js.errors import NotFoundError
+
+from .errors import NotAMember, NotReady, UnknownRoom
+from .fanout import Fanout
+from .membership import Change, Membership
+from .messages import MessageSender
+from .payloads import SendMessage, Typing
+from .sessions import Sessions
+
+log = logging.getLogger("minitalk.realtime.hub")
+
+
+class Emitter(Protocol):
+    async def emit(self, event: str, data: Any = ..., *, to: Any = ..., **kwargs: Any) -> None: ...
+
+
+class TypingNotice(msgspec.Struct, frozen=True, rename="camel"):
+    """What travels on ``typing.<roomId>`` (core NATS, never stored) and what sockets get."""
+
+    room_id: str
+    username: str
+    is_typing: bool
+
+
+class Hub:
+    def __init__(
+        self, js: JetStreamContext, nc: NATS, emitter: Emitter, publish_timeout: float
+    ) -> None:
+        self._js = js
+        self._nc = nc
+        self._emitter = emitter
+        self.membership = Membership()
+        self.sessions = Sessions()
+        self.fanout = Fanout(nc, self._on_deliver, self._on_typing)
+        self.sender = MessageSender(js, nc, publish_timeout)
+        self.projection = Projection(js, subjects.ROOMS_STREAM, self._apply)
+
+    async def start(self) -> None:
+        await self.projection.start()
+
+    async def close(self) -> None:
+        await self.fanout.close()
+
+    # -- sockets ----------------------------------------------------------------------------
+
+    async def connect(self, sid: str, username: str) -> None:
+        """Put a new socket in every room of its user."""
+        rooms = self.membership.rooms_of(username)
+        for room_id in rooms:
+            self.fanout.add(sid, room_id)
+        self.sessions.add(sid, username)
+        await self.fanout.sync(rooms)
+
+    async def disconnect(self, sid: str) -> None:
+        self.sessions.remove(sid)
+        await self.fanout.sync(self.fanout.drop(sid))
+
+    async def join(self, sid: str, room_id: str) -> None:
+        """The socket receives the room again (its user must be a member)."""
+        await self._require_member(self._user(sid), room_id)
+        self.fanout.add(sid, room_id)
+        await self.fanout.sync([room_id])
+
+    async def leave(self, sid: str, room_id: str) -> None:
+        """The socket stops receiving the room; membership is unchanged."""
+        self.fanout.remove(sid, room_id)
+        await self.fanout.sync([room_id])
+
+    async def send(self, sid: str, command: SendMessage) -> dict[str, Any]:
+        username = self._user(sid)
+        await self._require_member(username, command.room_id)
+        return await self.sender.send(username, command)
+
+    async def typing(self, sid: str, command: Typing) -> None:
+        username = self._user(sid)
+        await self._require_member(username, command.room_id)
+        notice = TypingNotice(command.room_id, username, command.is_typing)
+        subject = subjects.typing_subject(command.room_id)
+        await self._nc.publish(subject, msgspec.json.encode(notice))
+
+    def _user(self, sid: str) -> str:
+        username = self.sessions.user_of(sid)
+        if username is None:
+            raise NotReady
+        return username
+
+    async def _require_member(self, username: str, room_id: str) -> None:
+        if self.membership.is_member(username, room_id):
+            return
+        await self._catch_up(room_id)  # the room may be newer than this projection
+        if self.membership.is_member(username, room_id):
+            return
+        raise UnknownRoom if self.membership.room(room_id) is None else NotAMember
+
+    async def _catch_up(self, room_id: str) -> None:
+        """Wait until the projection holds the last event of ``rooms.<room_id>``."""
+        try:
+            last = await self._js.get_last_msg(
+                subjects.ROOMS_STREAM, subjects.room_subject(room_id), direct=True
+            )
+        except NotFoundError:
+            return
+        except (nats.errors.Error, TimeoutError) as exc:
+            log.warning("could not look up room %s: %r", room_id, exc)
+            return
+        if last.seq is not None and not await self.projection.wait_beyond(last.seq - 1, 5.0):
+            log.warning("projection did not reach seq %d of room %s", last.seq, room_id)
+
+    # -- NATS -------------------------------------------------------------------------------
+
+    async def _on_deliver(self, room_id: str, data: bytes) -> None:
+        sids = self.fanout.sids_in(room_id)
+        if sids:
+            await self._emitter.emit("message", msgspec.json.decode(data), to=sids)
+
+    async def _on_typing(self, room_id: str, data: bytes) -> None:
+        notice = msgspec.json.decode(data, type=TypingNotice)
+        own = self.sessions.sids_of(notice.username)
+        sids = [sid for sid in self.fanout.sids_in(room_id) if sid not in own]
+        if sids:
+            await self._emitter.emit("typing", msgspec.to_builtins(notice), to=sids)
+
+    async def _apply(self, event: events.Event, seq: int) -> None:
+        """Projection callback: update membership, then move this process's sockets."""
+        change = self.membership.apply(event)
+        if change is not None:
+            await self._joined(change)
+            await self._left(change)
+
+    async def _joined(self, change: Change) -> None:
+        sids = [sid for user in change.joined for sid in self.sessions.sids_of(user)]
+        if not sids:
+            return
+        room = change.room
+        for sid in sids:
+            self.fanout.add(sid, room.room_id)
+        await self.fanout.sync([room.room_id])  # subscribed before the client hears of it
+        joined = {"roomId": room.room_id, "name": room.name, "participants": room.participants}
+        await self._emitter.emit("room_joined", joined, to=sids)
+
+    async def _left(self, change: Change) -> None:
+        sids = [sid for user in change.left for sid in self.sessions.sids_of(user)]
+        if not sids:
+            return
+        room_id = change.room.room_id
+        for sid in sids:
+            self.fanout.remove(sid, room_id)
+        await self._emitter.emit("room_left", {"roomId": room_id}, to=sids)
+        await self.fanout.sync([room_id])

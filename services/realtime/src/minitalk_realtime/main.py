@@ -1,0 +1,86 @@
+"""``python -m minitalk_realtime``: Socket.IO (``/socket.io/``) and health routes under uvicorn.
+
+The lifespan owns the NATS connection. On SIGTERM uvicorn stops accepting and closes the
+sockets (clients reconnect to another replica), then the lifespan stops Engine.IO's background
+tasks and drains NATS.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from typing import Any
+
+import socketio
+from fastapi import FastAPI
+from minitalk_common import bus, http, tokens
+from minitalk_common.logs import setup_logging
+from nats.js import JetStreamContext
+
+from .config import RealtimeSettings
+from .hub import Hub
+from .sockets import Runtime, create_server, register
+
+log = logging.getLogger("minitalk.realtime")
+
+
+def readiness(runtime: Runtime) -> str | None:
+    hub = runtime.hub
+    if hub is None:
+        return "starting"
+    if runtime.verifier is None:
+        return "waiting for the JWT public key"
+    if not hub.projection.ready.is_set():
+        return "replaying rooms"
+    return None
+
+
+async def load_verifier(js: JetStreamContext, settings: RealtimeSettings) -> tokens.TokenVerifier:
+    """The configured public key, else the one auth publishes (waits as long as it takes)."""
+    while True:
+        try:
+            return tokens.TokenVerifier(await tokens.load_public_key(js, settings.jwt_public_key))
+        except RuntimeError as exc:
+            log.warning("%s", exc)
+
+
+async def become_ready(runtime: Runtime, js: JetStreamContext, settings: RealtimeSettings) -> None:
+    assert runtime.hub is not None
+    runtime.verifier = await load_verifier(js, settings)
+    await runtime.hub.projection.ready.wait()
+    runtime.ready.set()
+    log.info("ready")
+
+
+def build_app(settings: RealtimeSettings) -> Any:
+    """The ASGI app: Engine.IO at ``/socket.io/``, everything else to the health app."""
+    sio = create_server(settings)
+    runtime = Runtime()
+    register(sio, runtime, settings)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        async with AsyncExitStack() as stack:
+            nc = await stack.enter_async_context(bus.connect(settings, "minitalk-realtime"))
+            js = nc.jetstream()
+            await bus.ensure_streams(js, settings)
+            hub = Hub(js, nc, sio, settings.publish_timeout_s)
+            runtime.hub = hub
+            stack.push_async_callback(hub.close)
+            await hub.start()
+            starting = asyncio.create_task(become_ready(runtime, js, settings))
+            stack.callback(starting.cancel)
+            stack.push_async_callback(sio.shutdown)
+            yield
+
+    api = http.create_app("minitalk-realtime", lifespan, lambda: readiness(runtime))
+    return socketio.ASGIApp(sio, other_asgi_app=api, socketio_path="socket.io")
+
+
+def main() -> None:
+    settings = RealtimeSettings()
+    setup_logging("realtime", settings.log_level)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    http.serve(build_app(settings), settings)

@@ -1,0 +1,120 @@
+"""Sending a message: store it in JetStream, acknowledge, then deliver it live once.
+
+The sender is acknowledged only after JetStream has stored the ``MessageSent`` (its PubAck). The
+wire message then goes out once on core ``deliver.<roomId>``, and only when the PubAck is not a
+duplicate: a resend with the same ``clientMsgId`` has the same event id (``Nats-Msg-Id``), is
+stored once, gets the first message's id, seq and timestamp, and never reaches the room twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import datetime
+from typing import Any
+
+import msgspec
+import nats.errors
+from minitalk_common import bus, events, subjects
+from nats.aio.client import Client as NATS
+from nats.js import JetStreamContext
+from opentelemetry import trace
+
+from .errors import NotStored
+from .payloads import SendMessage
+
+log = logging.getLogger("minitalk.realtime.messages")
+tracer = trace.get_tracer("minitalk.realtime")
+
+#: Namespace of the event ids derived from ``sender:clientMsgId``.
+NAMESPACE = uuid.UUID("6f0f5a1e-8d3c-4d0e-9a53-1c2b8f5e7a10")
+
+
+def event_id(sender: str, client_msg_id: str | None) -> str:
+    """Stable for a resend (same sender and clientMsgId), random otherwise."""
+    if client_msg_id is None:
+        return uuid.uuid4().hex
+    return uuid.uuid5(NAMESPACE, f"{sender}:{client_msg_id}").hex
+
+
+def timestamp(at: datetime) -> str:
+    """ISO-8601 UTC, the same text as the ``at`` of the stored event (``...Z``)."""
+    text: str = msgspec.to_builtins(at)
+    return text
+
+
+def wire_message(event: events.MessageSent, seq: int, at: datetime) -> dict[str, Any]:
+    """What every socket in the room receives as ``message``."""
+    wire: dict[str, Any] = {
+        "type": "message",
+        "id": event.id,
+        "seq": seq,
+        "roomId": event.room_id,
+        "sender": event.sender,
+        "content": event.content,
+        "timestamp": timestamp(at),
+    }
+    if event.client_msg_id is not None:
+        wire["clientMsgId"] = event.client_msg_id
+    return wire
+
+
+class MessageSender:
+    def __init__(self, js: JetStreamContext, nc: NATS, timeout: float) -> None:
+        self._js = js
+        self._nc = nc
+        self._timeout = timeout
+
+    async def send(self, sender: str, command: SendMessage) -> dict[str, Any]:
+        """Store, then deliver; the acknowledgement ``{ok, id, seq, timestamp}``."""
+        event = events.MessageSent(
+            id=event_id(sender, command.client_msg_id),
+            actor=sender,
+            room_id=command.room_id,
+            sender=sender,
+            content=command.content,
+            client_msg_id=command.client_msg_id,
+        )
+        with tracer.start_as_current_span(
+            "send_message", kind=trace.SpanKind.PRODUCER, attributes=_span_attributes(event)
+        ):
+            seq, duplicate = await self._store(event)
+            at = await self._stored_at(seq, event.at) if duplicate else event.at
+            if not duplicate:
+                await self._deliver(event, seq, at)
+        return {"ok": True, "id": event.id, "seq": seq, "timestamp": timestamp(at)}
+
+    async def _store(self, event: events.MessageSent) -> tuple[int, bool]:
+        subject = subjects.message_subject(event.room_id)
+        try:
+            ack = await bus.publish_event(self._js, subject, event, timeout=self._timeout)
+        except (nats.errors.Error, TimeoutError, OSError) as exc:
+            log.warning("message %s not stored: %r", event.id, exc)
+            raise NotStored from exc
+        return ack.seq, bool(ack.duplicate)
+
+    async def _stored_at(self, seq: int, fallback: datetime) -> datetime:
+        """The time of the first copy of a resent message (so its ack matches what was sent)."""
+        try:
+            raw = await self._js.get_msg(subjects.MESSAGES_STREAM, seq, direct=True)
+            stored = events.decode(raw.data or b"")
+        except (nats.errors.Error, TimeoutError, events.BadEvent) as exc:
+            log.warning("could not read back message at seq %d: %r", seq, exc)
+            return fallback
+        return stored.at
+
+    async def _deliver(self, event: events.MessageSent, seq: int, at: datetime) -> None:
+        data = msgspec.json.encode(wire_message(event, seq, at))
+        try:
+            await self._nc.publish(subjects.deliver_subject(event.room_id), data)
+        except nats.errors.Error as exc:  # stored: history still has it after a reconnect
+            log.warning("live delivery of message %s failed: %r", event.id, exc)
+
+
+def _span_attributes(event: events.MessageSent) -> dict[str, str]:
+    return {
+        "messaging.system": "nats",
+        "messaging.operation.type": "publish",
+        "messaging.destination.name": subjects.message_subject(event.room_id),
+        "messaging.message.id": event.id,
+    }

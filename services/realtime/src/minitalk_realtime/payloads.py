@@ -1,0 +1,70 @@
+"""Client payloads decoded into commands, with a clear error for every malformed field."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from minitalk_common import subjects
+
+from .errors import BadPayload, MessageTooLong
+
+#: Longest ``clientMsgId`` accepted (it is hashed into the event id).
+MAX_CLIENT_MSG_ID = 128
+
+
+@dataclass(frozen=True)
+class SendMessage:
+    room_id: str
+    content: str
+    client_msg_id: str | None
+
+
+@dataclass(frozen=True)
+class Typing:
+    room_id: str
+    is_typing: bool
+
+
+def _object(payload: Any) -> dict[str, Any]:
+    if not isinstance(payload, dict):
+        raise BadPayload("payload must be an object")
+    return payload
+
+
+def room_id(payload: Any) -> str:
+    """The ``roomId`` of ``{roomId, ...}``: a string that can name a room."""
+    value = _object(payload).get("roomId")
+    if not isinstance(value, str) or not value:
+        raise BadPayload("roomId must be a non-empty string")
+    try:
+        return subjects.token(value)
+    except subjects.BadSubjectToken as exc:
+        raise BadPayload("roomId is not a valid room id") from exc
+
+
+def send_message(payload: Any, max_chars: int) -> SendMessage:
+    """``{roomId, content, clientMsgId?}``; content is kept exactly as sent (no trimming)."""
+    room = room_id(payload)
+    content = payload.get("content")
+    if not isinstance(content, str) or not content.strip():
+        raise BadPayload("content must be a non-empty string")
+    if len(content) > max_chars:
+        raise MessageTooLong(max_chars)
+    client_msg_id = payload.get("clientMsgId")
+    if client_msg_id is not None and (
+        not isinstance(client_msg_id, str)
+        or not client_msg_id
+        or len(client_msg_id) > MAX_CLIENT_MSG_ID
+    ):
+        raise BadPayload(f"clientMsgId must be a string of 1-{MAX_CLIENT_MSG_ID} characters")
+    return SendMessage(room_id=room, content=content, client_msg_id=client_msg_id)
+
+
+def typing(payload: Any) -> Typing:
+    """``{roomId, isTyping}``."""
+    room = room_id(payload)
+    is_typing = payload.get("isTyping")
+    if not isinstance(is_typing, bool):
+        raise BadPayload("isTyping must be true or false")
+    return Typing(room_id=room, is_typing=is_typing)

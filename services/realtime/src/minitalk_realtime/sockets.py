@@ -1,0 +1,138 @@
+"""The Socket.IO endpoint: authenticate the handshake, decode events, call the hub, encode.
+
+Every client event goes through ``_answered``, the one place where an error becomes an ``error``
+event ``{message}`` plus, when the client asked for one, the acknowledgement
+``{ok: false, error}``. The connection stays up and nobody else notices.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs
+
+import socketio
+from minitalk_common import tokens
+
+from . import payloads
+from .config import RealtimeSettings
+from .errors import Internal, NotReady, RealtimeError, error_ack, error_event
+from .hub import Hub
+
+log = logging.getLogger("minitalk.realtime.sockets")
+
+Handler = Callable[[str, Any], Awaitable[dict[str, Any]]]
+
+
+@dataclass
+class Runtime:
+    """What the lifespan brings up and the socket handlers use."""
+
+    hub: Hub | None = None
+    verifier: tokens.TokenVerifier | None = None
+    #: Set once the public key is loaded and the rooms projection has caught up.
+    ready: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def wait_ready(self, timeout: float) -> tuple[Hub, tokens.TokenVerifier]:
+        """The hub and verifier once ready; NotReady after ``timeout``."""
+        if not self.ready.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.ready.wait(), timeout)
+        if self.hub is None or self.verifier is None or not self.ready.is_set():
+            raise NotReady
+        return self.hub, self.verifier
+
+
+def create_server(settings: RealtimeSettings) -> socketio.AsyncServer:
+    return socketio.AsyncServer(
+        async_mode="asgi",
+        cors_allowed_origins=settings.cors_origins,
+        max_http_buffer_size=settings.max_frame_bytes,
+        ping_interval=settings.ping_interval_s,
+        ping_timeout=settings.ping_timeout_s,
+        # one socket's events run one after the other: a sender's messages keep their order
+        async_handlers=False,
+    )
+
+
+def token_of(environ: dict[str, Any], auth: Any) -> str | None:
+    """The handshake token: ``auth.token``, else ``?token=``, else ``Authorization: Bearer``."""
+    if isinstance(auth, dict) and isinstance(auth.get("token"), str) and auth["token"]:
+        return str(auth["token"])
+    query = parse_qs(str(environ.get("QUERY_STRING", "")))
+    if query.get("token"):
+        return query["token"][0]
+    header = environ.get("HTTP_AUTHORIZATION")
+    return tokens.bearer(header if isinstance(header, str) else None)
+
+
+def register(sio: socketio.AsyncServer, runtime: Runtime, settings: RealtimeSettings) -> None:
+    def hub() -> Hub:
+        if runtime.hub is None:
+            raise NotReady
+        return runtime.hub
+
+    async def connect(sid: str, environ: dict[str, Any], auth: Any = None) -> None:
+        try:
+            ready_hub, verifier = await runtime.wait_ready(settings.connect_ready_wait_s)
+            identity = verifier.verify(token_of(environ, auth))
+        except NotReady as exc:
+            raise socketio.exceptions.ConnectionRefusedError(exc.message) from exc
+        except tokens.InvalidToken as exc:
+            raise socketio.exceptions.ConnectionRefusedError(str(exc)) from exc
+        await ready_hub.connect(sid, identity.username)
+
+    async def disconnect(sid: str, reason: Any = None) -> None:
+        if runtime.hub is not None:
+            await runtime.hub.disconnect(sid)
+
+    async def join_room(sid: str, payload: Any) -> dict[str, Any]:
+        room_id = payloads.room_id(payload)
+        await hub().join(sid, room_id)
+        await sio.emit("joined_room", {"roomId": room_id}, to=sid)
+        return {"ok": True, "roomId": room_id}
+
+    async def leave_room(sid: str, payload: Any) -> dict[str, Any]:
+        room_id = payloads.room_id(payload)
+        await hub().leave(sid, room_id)
+        await sio.emit("left_room", {"roomId": room_id}, to=sid)
+        return {"ok": True, "roomId": room_id}
+
+    async def send_message(sid: str, payload: Any) -> dict[str, Any]:
+        command = payloads.send_message(payload, settings.max_message_chars)
+        return await hub().send(sid, command)
+
+    async def typing(sid: str, payload: Any) -> dict[str, Any]:
+        await hub().typing(sid, payloads.typing(payload))
+        return {"ok": True}
+
+    sio.on("connect", connect)
+    sio.on("disconnect", disconnect)
+    for name, handler in {
+        "join_room": join_room,
+        "leave_room": leave_room,
+        "send_message": send_message,
+        "typing": typing,
+    }.items():
+        sio.on(name, _answered(sio, name, handler))
+
+
+def _answered(sio: socketio.AsyncServer, name: str, handler: Handler) -> Callable[..., Any]:
+    """Run ``handler`` with the event's first argument; map every failure in one place."""
+
+    async def on_event(sid: str, *args: Any) -> dict[str, Any]:
+        try:
+            return await handler(sid, args[0] if args else None)
+        except RealtimeError as exc:
+            failure = exc
+        except Exception:
+            log.exception("%s from %s failed", name, sid)
+            failure = Internal()
+        await sio.emit("error", error_event(failure), to=sid)
+        return error_ack(failure)
+
+    return on_event

@@ -1,0 +1,60 @@
+"""A python-socketio client that records every event it receives, as a user's app would."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+import socketio
+
+
+class Client:
+    def __init__(self, username: str, reconnection: bool = False) -> None:
+        self.username = username
+        self.events: list[tuple[str, Any]] = []
+        self.connects = 0
+        self.sio = socketio.AsyncClient(
+            reconnection=reconnection, reconnection_delay=0.2, reconnection_delay_max=1
+        )
+        self.sio.on("*", self._record)
+        self.sio.on("connect", self._connected)
+
+    async def _record(self, event: str, data: Any = None) -> None:
+        self.events.append((event, data))
+
+    async def _connected(self) -> None:
+        self.connects += 1
+
+    async def connect(self, base_url: str, token: str | None, **kwargs: Any) -> Client:
+        """Connect with ``?token=`` in the URL (as the original clients), over WebSocket."""
+        url = f"{base_url}?token={token}" if token is not None else base_url
+        await self.sio.connect(url, transports=["websocket"], wait_timeout=15, **kwargs)
+        return self
+
+    def of(self, name: str) -> list[Any]:
+        return [data for event, data in self.events if event == name]
+
+    def messages(self, room_id: str) -> list[dict[str, Any]]:
+        return [m for m in self.of("message") if m["roomId"] == room_id]
+
+    async def call(self, event: str, data: Any = None) -> Any:
+        return await self.sio.call(event, data, timeout=15)
+
+    async def send(self, room_id: str, content: str, client_msg_id: str | None = None) -> Any:
+        payload: dict[str, Any] = {"roomId": room_id, "content": content}
+        if client_msg_id is not None:
+            payload["clientMsgId"] = client_msg_id
+        return await self.call("send_message", payload)
+
+    async def wait_until(self, check: Callable[[], bool], timeout: float = 15) -> None:
+        async with asyncio.timeout(timeout):
+            while not check():
+                await asyncio.sleep(0.02)
+
+    async def wait_for(self, name: str, count: int = 1) -> list[Any]:
+        await self.wait_until(lambda: len(self.of(name)) >= count)
+        return self.of(name)
+
+    async def close(self) -> None:
+        await self.sio.disconnect()
