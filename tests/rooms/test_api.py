@@ -23,7 +23,7 @@ async def create(
     return body
 
 
-async def names_of_rooms(rooms: httpx.AsyncClient, auth: Auth, user: str) -> list[object]:
+async def names_of_rooms(rooms: httpx.AsyncClient, auth: Auth, user: str) -> list[str]:
     resp = await rooms.get("/api/chatrooms", headers=auth(user))
     assert resp.status_code == 200, resp.text
     return [room["name"] for room in resp.json()]

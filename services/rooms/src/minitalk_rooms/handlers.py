@@ -67,8 +67,19 @@ class RoomCommands:
     def rooms_of(self, username: str) -> list[Room]:
         return self._state.rooms.rooms_of(username)
 
-    def member_room(self, username: str, room_id: str) -> Room:
-        """The room, if ``username`` is in it: else RoomNotFound or NotAMember."""
+    async def member_room(self, username: str, room_id: str) -> Room:
+        """The room, if ``username`` is in it: else RoomNotFound or NotAMember.
+
+        A refusal first catches up on the room's subject, so a change made through another
+        replica a moment ago is seen here too.
+        """
+        try:
+            return self._member_room(username, room_id)
+        except (errors.RoomNotFound, errors.NotAMember):
+            await self._sync_room(room_id)
+        return self._member_room(username, room_id)
+
+    def _member_room(self, username: str, room_id: str) -> Room:
         room = self._state.rooms.get(room_id)
         if room is None:
             raise errors.RoomNotFound()
@@ -92,11 +103,11 @@ class RoomCommands:
     async def invite(self, actor: str, room_id: str, participants: list[str]) -> list[str]:
         """Add the named users who are not members yet; the members after."""
         wanted = self._requested(participants)
-        self.member_room(actor, room_id)
+        await self.member_room(actor, room_id)
         await self._require_known(wanted)
 
         def decide(room: Room) -> events.RoomEvent | None:
-            self.member_room(actor, room.room_id)
+            self._member_room(actor, room.room_id)
             new = [name for name in wanted if not room.has_member(name)]
             if len(room.participants) + len(new) > self._limits.room_members:
                 raise errors.RoomFull(self._limits.room_members)
@@ -110,12 +121,13 @@ class RoomCommands:
         """Take ``actor`` out of the room; the last one out deletes it. True if it was deleted."""
 
         def decide(room: Room) -> events.RoomEvent:
-            self.member_room(actor, room.room_id)
+            self._member_room(actor, room.room_id)
             return events.MemberLeft(actor=actor, room_id=room_id, username=actor)
 
         def delete_if_empty(room: Room) -> events.RoomEvent | None:
             return None if room.participants else events.RoomDeleted(actor=actor, room_id=room_id)
 
+        await self.member_room(actor, room_id)
         room = await self._change(room_id, decide)
         if room.participants:
             return False
@@ -153,7 +165,9 @@ class RoomCommands:
                     if not bus.is_wrong_last_sequence(exc):
                         raise
                     log.info("room %s changed concurrently (attempt %d)", room_id, attempt + 1)
-                    await self._catch_up(room_id, attempt)
+                    await self._sync_room(room_id)
+                    # Two replicas that keep colliding spread out a little.
+                    await asyncio.sleep(random.uniform(0, 0.002 * (attempt + 1)))
                     continue
                 return self._state.rooms.get(room_id) or room
         raise errors.ConcurrentUpdate()
@@ -171,15 +185,17 @@ class RoomCommands:
             raise errors.LogUnavailable() from exc
         return ack.seq
 
-    async def _catch_up(self, room_id: str, attempt: int) -> None:
-        """Wait until the projection holds the room's latest event (the one that won)."""
+    async def _sync_room(self, room_id: str) -> None:
+        """Wait until the projection holds the room's latest event in the log."""
         try:
-            last = await self._js.get_last_msg(
-                subjects.ROOMS_STREAM, subjects.room_subject(room_id), direct=True
-            )
+            subject = subjects.room_subject(room_id)
+        except subjects.BadSubjectToken:
+            return  # no room can have this id
+        try:
+            last = await self._js.get_last_msg(subjects.ROOMS_STREAM, subject, direct=True)
+            if last.seq is not None:
+                await self._state.rooms_view.wait_for(last.seq)
         except NotFoundError:
             return
-        if last.seq is not None:
-            await self._state.rooms_view.wait_for(last.seq)
-        # Two replicas that keep colliding spread out a little.
-        await asyncio.sleep(random.uniform(0, 0.002 * (attempt + 1)))
+        except (NatsTimeout, NoRespondersError, TimeoutError) as exc:
+            log.warning("catching up on room %s failed: %r", room_id, exc)

@@ -1,33 +1,36 @@
 """The HTTP API of rooms: decode the request, call the commands, encode the answer."""
 
-from __future__ import annotations
+# No ``from __future__ import annotations`` here: FastAPI reads the route signatures at run time,
+# and ``Caller`` below is local to ``rooms_router``.
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter, Depends, Header, Query
 
 from . import batch
 from .history import MAX_LIMIT, HistoryQuery, parse_since
 from .runtime import Runtime
 from .schemas import CreateRoom, CreateRooms, Invite, room_json
 
-Authorization = Annotated[str | None, Header()]
 Json = dict[str, Any]
 Cursor = Annotated[int | None, Query(gt=0)]
 
 
 def rooms_router(runtime: Runtime) -> APIRouter:
+    async def caller(authorization: Annotated[str | None, Header()] = None) -> str:
+        """Checked before the body, so a request without a valid token is a 401 first."""
+        return runtime.caller(authorization)
+
+    Caller = Annotated[str, Depends(caller)]
     router = APIRouter(prefix="/api")
 
     @router.post("/chatrooms", status_code=201)
-    async def create_room(body: CreateRoom, authorization: Authorization = None) -> Json:
-        actor = runtime.caller(authorization)
+    async def create_room(body: CreateRoom, actor: Caller) -> Json:
         room = await runtime.commands.create(actor, body.name, body.participants)
         return room_json(room)
 
     @router.post("/chatrooms-batch", status_code=201)
-    async def create_rooms(body: CreateRooms, authorization: Authorization = None) -> Json:
-        actor = runtime.caller(authorization)
+    async def create_rooms(body: CreateRooms, actor: Caller) -> Json:
         limit = runtime.settings.max_batch_rooms
         result = await batch.create_rooms(runtime.commands, actor, body.rooms, limit)
         return {
@@ -37,33 +40,29 @@ def rooms_router(runtime: Runtime) -> APIRouter:
         }
 
     @router.get("/chatrooms")
-    async def my_rooms(authorization: Authorization = None) -> list[dict[str, Any]]:
-        actor = runtime.caller(authorization)
+    async def my_rooms(actor: Caller) -> list[dict[str, Any]]:
         return [room_json(room) for room in runtime.commands.rooms_of(actor)]
 
     @router.post("/chatrooms/{room_id}/invite")
-    async def invite(room_id: str, body: Invite, authorization: Authorization = None) -> Json:
-        actor = runtime.caller(authorization)
+    async def invite(room_id: str, body: Invite, actor: Caller) -> Json:
         members = await runtime.commands.invite(actor, room_id, body.participants)
         return {"message": "participants invited", "participants": members}
 
     @router.post("/chatrooms/{room_id}/leave")
-    async def leave(room_id: str, authorization: Authorization = None) -> dict[str, str]:
-        actor = runtime.caller(authorization)
+    async def leave(room_id: str, actor: Caller) -> dict[str, str]:
         deleted = await runtime.commands.leave(actor, room_id)
         return {"message": "left the room, which is now deleted" if deleted else "left the room"}
 
     @router.get("/chatrooms/{room_id}/messages")
     async def messages(
         room_id: str,
-        authorization: Authorization = None,
+        actor: Caller,
         limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = MAX_LIMIT,
         before: Cursor = None,
         after: Cursor = None,
         since: str | None = None,
     ) -> list[dict[str, Any]]:
-        actor = runtime.caller(authorization)
-        runtime.commands.member_room(actor, room_id)
+        await runtime.commands.member_room(actor, room_id)
         query = HistoryQuery(room_id, limit, before, after, parse_since(since))
         return await runtime.history.messages(query)
 

@@ -94,7 +94,8 @@ class Runtime:
         while self._verifier is None:
             try:
                 key = await tokens.load_public_key(js, self.settings.jwt_public_key)
-            except RuntimeError as exc:
-                log.warning("%s", exc)
+            except Exception as exc:  # keep waiting: /readyz says why meanwhile
+                log.warning("no JWT public key yet: %s", exc)
+                await asyncio.sleep(1)
                 continue
             self._verifier = tokens.TokenVerifier(key)
