@@ -14,17 +14,22 @@ class Client:
         self.username = username
         self.events: list[tuple[str, Any]] = []
         self.connects = 0
+        self.refusals: list[Any] = []
         self.sio = socketio.AsyncClient(
             reconnection=reconnection, reconnection_delay=0.2, reconnection_delay_max=1
         )
         self.sio.on("*", self._record)
         self.sio.on("connect", self._connected)
+        self.sio.on("connect_error", self._refused)
 
     async def _record(self, event: str, data: Any = None) -> None:
         self.events.append((event, data))
 
     async def _connected(self) -> None:
         self.connects += 1
+
+    async def _refused(self, data: Any) -> None:
+        self.refusals.append(data)
 
     async def connect(self, base_url: str, token: str | None, **kwargs: Any) -> Client:
         """Connect with ``?token=`` in the URL (as the original clients), over WebSocket."""

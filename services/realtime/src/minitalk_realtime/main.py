@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
@@ -24,6 +25,20 @@ from .hub import Hub
 from .sockets import Runtime, create_server, register
 
 log = logging.getLogger("minitalk.realtime")
+
+_TOKEN_IN_QUERY = re.compile(r"(?<=token=)[^&\s\"]+")
+
+
+class RedactTokens(logging.Filter):
+    """Hide ``?token=<jwt>`` in uvicorn's WebSocket lines: a logged token is a stolen session."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                _TOKEN_IN_QUERY.sub("<redacted>", arg) if isinstance(arg, str) else arg
+                for arg in record.args
+            )
+        return True
 
 
 def readiness(runtime: Runtime) -> str | None:
@@ -82,5 +97,7 @@ def build_app(settings: RealtimeSettings) -> Any:
 def main() -> None:
     settings = RealtimeSettings()
     setup_logging("realtime", settings.log_level)
+    for name in ("uvicorn.error", "uvicorn.access"):
+        logging.getLogger(name).addFilter(RedactTokens())
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     http.serve(build_app(settings), settings)
