@@ -31,10 +31,15 @@ class Client:
     async def _refused(self, data: Any) -> None:
         self.refusals.append(data)
 
-    async def connect(self, base_url: str, token: str | None, **kwargs: Any) -> Client:
-        """Connect with ``?token=`` in the URL (as the original clients), over WebSocket."""
+    async def connect(
+        self, base_url: str, token: str | None, transports: list[str] | None = None, **kwargs: Any
+    ) -> Client:
+        """Connect with ``?token=`` in the URL (as the original clients), over WebSocket unless
+        told otherwise (browsers start with long-polling, then upgrade)."""
         url = f"{base_url}?token={token}" if token is not None else base_url
-        await self.sio.connect(url, transports=["websocket"], wait_timeout=15, **kwargs)
+        await self.sio.connect(
+            url, transports=transports or ["websocket"], wait_timeout=15, **kwargs
+        )
         return self
 
     def of(self, name: str) -> list[Any]:

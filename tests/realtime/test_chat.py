@@ -134,3 +134,24 @@ async def test_a_deleted_room_is_left_by_its_sockets(
     for client in (alice, bob):
         assert await client.wait_for("room_left") == [{"roomId": "r1"}]
     assert await alice.send("r1", "hello?") == {"ok": False, "error": "unknown room"}
+
+
+async def test_a_client_that_starts_with_long_polling_chats_too(
+    js: JetStreamContext,
+    start_realtime: StartRealtime,
+    open_client: OpenClient,
+    make_token: Callable[..., str],
+) -> None:
+    await create_room(js, "r1", ("alice", "bob"))
+    url = start_realtime()
+    bob = await open_client(url, "bob")
+    browser = Client("alice")
+    await browser.connect(url, make_token("alice"), transports=["polling", "websocket"])
+    try:
+        ack = await browser.send("r1", "from a browser")
+        await bob.wait_until(lambda: [m["id"] for m in bob.messages("r1")] == [ack["id"]])
+        reply = await bob.send("r1", "hello browser")
+        await browser.wait_until(lambda: len(browser.messages("r1")) == 2)
+        assert [m["id"] for m in browser.messages("r1")] == [ack["id"], reply["id"]]
+    finally:
+        await browser.close()
