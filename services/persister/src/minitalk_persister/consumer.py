@@ -1,0 +1,274 @@
+"""A durable pull consumer that writes one stream's events to the room files in batches.
+
+Each batch is written (one write and fsync per room file), then acknowledged with ONE ack of
+its last event (AckPolicy ALL). Events are written in stream order without gaps: an event
+delivered to an earlier run that died before its ack (and so not delivered again until
+``ack_wait`` passes) is taken from the stream directly, so acking a later event never
+acknowledges an event that is not in its file. A failed batch is NAKed and retried after a
+delay that doubles up to a cap.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Mapping
+
+import nats.errors
+from minitalk_common import subjects
+from minitalk_common.telemetry import extract_context
+from nats.aio.msg import Msg
+from nats.js import JetStreamContext, api
+from nats.js.errors import NotFoundError
+from opentelemetry import trace
+
+from .config import PersisterSettings
+from .roomfile import BadEntry, Entry, make_entry
+from .stats import StreamStats
+from .store import RoomStore
+
+log = logging.getLogger("minitalk.persister.consumer")
+tracer = trace.get_tracer("minitalk.persister")
+
+#: Seconds without events after which the consumer checks it still exists.
+IDLE_CHECK_S = 30.0
+
+
+class StreamConsumer:
+    def __init__(
+        self,
+        js: JetStreamContext,
+        stream: str,
+        settings: PersisterSettings,
+        store: RoomStore,
+        stats: StreamStats,
+    ) -> None:
+        self.stream = stream
+        self.name = f"persister-{stream.lower()}-{settings.persister_partition}"
+        self.stats = stats
+        self._js = js
+        self._settings = settings
+        self._store = store
+        self._sub: JetStreamContext.PullSubscription | None = None
+        self._resume_to = 0
+        self._durable = asyncio.Condition()
+        self._links: list[trace.Link] = []
+        self._checked = time.monotonic()
+
+    async def bind(self) -> None:
+        """Create or bind the durable consumer; learn where the previous run stopped."""
+        # Used only when the consumer does not exist yet: a consumer created again (deleted by
+        # hand) starts after what this process has written.
+        resume_at = self.stats.durable_seq + 1
+        config = api.ConsumerConfig(
+            ack_policy=api.AckPolicy.ALL,
+            deliver_policy=api.DeliverPolicy.BY_START_SEQUENCE,
+            opt_start_seq=resume_at,
+            max_ack_pending=self._settings.max_ack_pending,
+            ack_wait=self._settings.ack_wait_s,
+        )
+        self._sub = await self._js.pull_subscribe(
+            subjects.all_of(self.stream), durable=self.name, stream=self.stream, config=config
+        )
+        info = await self._sub.consumer_info()
+        await self._advance(info.ack_floor.stream_seq if info.ack_floor else 0)
+        self._resume_to = info.delivered.stream_seq if info.delivered else 0
+        log.info(
+            "%s: bound, acked up to seq %d, delivered up to %d",
+            *(self.name, self.stats.durable_seq, self._resume_to),
+        )
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Write batches until ``stop`` is set; the batch in flight is finished first."""
+        await self._resume()
+        failures = 0
+        while not stop.is_set():
+            msgs = await self._fetch(stop)
+            if not msgs:
+                continue
+            try:
+                await self._commit(msgs)
+                failures = 0
+            except Exception:
+                failures += 1
+                delay = self._retry_delay(failures)
+                log.exception(
+                    "%s: batch failed (%d in a row), retry in %.1fs", self.name, failures, delay
+                )
+                self.stats.failures += 1
+                await _nak(msgs, delay)
+                await _sleep(stop, delay)
+
+    async def close(self) -> None:
+        """Unsubscribe: left-over pull statuses in its queue would hold a drain up."""
+        if self._sub is not None:
+            with contextlib.suppress(nats.errors.Error):
+                await self._sub.unsubscribe()
+            self._sub = None
+
+    def _retry_delay(self, failures: int) -> float:
+        delay: float = self._settings.retry_min_s * 2.0 ** (failures - 1)
+        return min(delay, self._settings.retry_max_s)
+
+    async def wait_durable(self, seq: int, timeout: float) -> bool:
+        """Wait until every event up to ``seq`` is in the files; False on timeout."""
+        async with self._durable:
+            try:
+                await asyncio.wait_for(
+                    self._durable.wait_for(lambda: self.stats.durable_seq >= seq), timeout
+                )
+            except TimeoutError:
+                return False
+        return True
+
+    async def _fetch(self, stop: asyncio.Event) -> list[Msg]:
+        if self._sub is None:
+            await _sleep(stop, self._settings.retry_min_s)
+            await self._check_bound()
+            return []
+        try:
+            msgs = await self._sub.fetch(self._settings.batch_size, self._settings.batch_wait_s)
+        except TimeoutError:
+            if time.monotonic() - self._checked > IDLE_CHECK_S:
+                await self._check_bound()
+            return []
+        except nats.errors.Error as exc:
+            log.warning("%s: fetch failed: %s", self.name, exc)
+            await _sleep(stop, self._settings.retry_min_s)
+            await self._check_bound()
+            return []
+        self._checked = time.monotonic()
+        return msgs
+
+    async def _check_bound(self) -> None:
+        """Bind again if the consumer was deleted (a fetch then only ever times out)."""
+        self._checked = time.monotonic()
+        if self._sub is not None:
+            try:
+                await self._sub.consumer_info()
+                return
+            except NotFoundError:
+                log.warning("%s: the consumer is gone, creating it again", self.name)
+            except nats.errors.Error as exc:
+                log.warning("%s: cannot check the consumer: %s", self.name, exc)
+                return
+            with contextlib.suppress(nats.errors.Error):
+                await self._sub.unsubscribe()
+            self._sub = None
+        try:
+            await self.bind()
+        except Exception:
+            log.exception("%s: binding again failed; will retry", self.name)
+
+    async def _resume(self) -> None:
+        """Write what an earlier run was delivered but never acked, without waiting for it."""
+        start, end = self.stats.durable_seq + 1, self._resume_to + 1
+        if end <= start:
+            return
+        try:
+            entries = await self._fill(start, end)
+            await self._write(entries)
+        except Exception:
+            log.exception("%s: catching up %d..%d failed; redelivery will", self.name, start, end)
+            return
+        await self._advance(end - 1)
+
+    async def _commit(self, msgs: list[Msg]) -> None:
+        msgs.sort(key=lambda m: m.metadata.sequence.stream)
+        self.stats.batches += 1
+        self.stats.events += len(msgs)
+        entries: list[Entry] = []
+        expected = self.stats.durable_seq + 1
+        for msg in msgs:
+            seq = msg.metadata.sequence.stream
+            if seq < expected:  # delivered again, already in the files
+                self.stats.skipped += 1
+                continue
+            if seq > expected:
+                entries += await self._fill(expected, seq)
+            self._add(entries, msg.subject, seq, msg.data, msg.headers)
+            expected = seq + 1
+        await self._write(entries)
+        await msgs[-1].ack()  # AckPolicy ALL: acknowledges every event up to this one
+        await self._advance(expected - 1)
+
+    async def _fill(self, start: int, end: int) -> list[Entry]:
+        """The entries of seqs ``start`` to ``end`` (excluded), read from the stream."""
+        info = await self._js.stream_info(self.stream)
+        start = max(start, info.state.first_seq)
+        entries: list[Entry] = []
+        if start < end:
+            log.info("%s: reading seqs %d..%d from the stream", self.name, start, end - 1)
+        for seq in range(start, end):
+            try:
+                raw = await self._js.get_msg(self.stream, seq)
+            except NotFoundError:  # deleted or aged out
+                continue
+            self.stats.gap_filled += 1
+            self._add(entries, raw.subject or "", seq, raw.data or b"", raw.headers)
+        return entries
+
+    def _add(
+        self,
+        entries: list[Entry],
+        subject: str,
+        seq: int,
+        data: bytes,
+        headers: Mapping[str, str] | None,
+    ) -> None:
+        room_id = subjects.room_of(subject)
+        partitions = self._settings.persister_partitions
+        if subjects.partition_of(room_id, partitions) != self._settings.persister_partition:
+            self.stats.skipped += 1
+            return
+        try:
+            entries.append(make_entry(self.stream, subject, seq, data, headers))
+        except BadEntry as exc:
+            log.error("%s: skipping an event that cannot be stored: %s", self.name, exc)
+            self.stats.skipped += 1
+            return
+        if headers and "traceparent" in headers:
+            span = trace.get_current_span(extract_context(headers)).get_span_context()
+            if span.is_valid:
+                self._links.append(trace.Link(span))
+
+    async def _write(self, entries: list[Entry]) -> None:
+        """Write a batch in a span linked to the trace of every event in it."""
+        links, self._links = self._links, []
+        if not entries:
+            return
+        started = time.perf_counter()
+        with tracer.start_as_current_span(
+            f"{self.stream} persist",
+            kind=trace.SpanKind.CONSUMER,
+            links=links,
+            attributes={"messaging.system": "nats", "messaging.batch.message_count": len(entries)},
+        ):
+            done = await self._store.write(entries)
+        self.stats.written += done.written
+        self.stats.skipped += done.skipped
+        self.stats.room_writes += done.rooms
+        self.stats.fsyncs += done.fsyncs
+        if done.written:
+            self.stats.flushed((time.perf_counter() - started) * 1000)
+
+    async def _advance(self, seq: int) -> None:
+        async with self._durable:
+            if seq > self.stats.durable_seq:
+                self.stats.durable_seq = seq
+                self._durable.notify_all()
+
+
+async def _nak(msgs: list[Msg], delay: float) -> None:
+    try:
+        for msg in msgs:
+            await msg.nak(delay=delay)
+    except nats.errors.Error as exc:  # redelivery after ack_wait then
+        log.warning("nak failed: %s", exc)
+
+
+async def _sleep(stop: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), seconds)

@@ -1,0 +1,127 @@
+"""The persister process: the consumers writing room files, history over NATS, health over HTTP.
+
+SIGTERM (through uvicorn's graceful shutdown): stop answering history, let each consumer finish
+the batch in flight (write, fsync, ack), drain NATS, exit 0.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from types import FrameType
+
+from fastapi import FastAPI
+from minitalk_common import bus, subjects
+from minitalk_common.http import create_app, serve
+from minitalk_common.logs import setup_logging
+from nats.aio.client import Client as NATS
+
+from .config import PersisterSettings
+from .consumer import StreamConsumer
+from .responder import HistoryResponder
+from .routes import stats_router
+from .stats import Stats
+from .store import RoomStore
+
+log = logging.getLogger("minitalk.persister")
+
+STREAMS = (subjects.MESSAGES_STREAM, subjects.ROOMS_STREAM)
+
+
+class Runtime:
+    """What /readyz looks at: ready once the consumers are bound, until they stop."""
+
+    def __init__(self) -> None:
+        self.ready = False
+        self.tasks: list[asyncio.Task[None]] = []
+        self.failed = False
+
+    def readiness(self) -> str | None:
+        if not self.ready:
+            return "consumers not bound"
+        if any(task.done() for task in self.tasks):
+            return "a consumer stopped"
+        return None
+
+
+def build_app(settings: PersisterSettings) -> FastAPI:
+    stats = Stats(STREAMS)
+    runtime = Runtime()
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        settings.rooms_dir.mkdir(parents=True, exist_ok=True)
+        async with AsyncExitStack() as stack:
+            nc = await stack.enter_async_context(bus.connect(settings, _client_name(settings)))
+            async with _running(nc, settings, stats, runtime):
+                yield
+
+    app = create_app("MiniTalk persister", lifespan, runtime.readiness)
+    app.include_router(stats_router(stats))
+    app.state.runtime = runtime
+    return app
+
+
+@asynccontextmanager
+async def _running(
+    nc: NATS, settings: PersisterSettings, stats: Stats, runtime: Runtime
+) -> AsyncIterator[None]:
+    js = nc.jetstream()
+    await bus.ensure_streams(js, settings)
+    store = RoomStore(settings.rooms_dir, settings.room_cache_size)
+    consumers = [StreamConsumer(js, s, settings, store, stats.streams[s]) for s in STREAMS]
+    for consumer in consumers:
+        await consumer.bind()
+    responder = HistoryResponder(nc, js, settings, store, consumers[0])
+    await responder.start()
+    stop = asyncio.Event()
+    async with asyncio.TaskGroup() as group:
+        runtime.tasks = [group.create_task(_guard(c, stop, runtime)) for c in consumers]
+        group.create_task(stats.log_every(settings.stats_log_interval_s, stop))
+        runtime.ready = True
+        log.info("persister partition %d of %d ready", settings.persister_partition,
+                 settings.persister_partitions)  # fmt: skip
+        try:
+            yield
+        finally:
+            runtime.ready = False
+            log.info("stopping: answering the last history requests, finishing the batches")
+            await responder.stop()
+            stop.set()
+    for consumer in consumers:
+        await consumer.close()
+    log.info("stopped: every written batch is acknowledged")
+
+
+async def _guard(consumer: StreamConsumer, stop: asyncio.Event, runtime: Runtime) -> None:
+    """Run a consumer; if it ever dies, stop the process (exit 1) so it is started again."""
+    try:
+        await consumer.run(stop)
+    except Exception:
+        log.critical("%s died, stopping the process", consumer.name, exc_info=True)
+        runtime.failed = True
+        signal.raise_signal(signal.SIGTERM)
+
+
+def _client_name(settings: PersisterSettings) -> str:
+    return f"persister-{settings.persister_partition}"
+
+
+def main() -> None:
+    settings = PersisterSettings()
+    setup_logging("persister", settings.log_level)
+    app = build_app(settings)
+    runtime: Runtime = app.state.runtime
+
+    def terminated(signum: int, frame: FrameType | None) -> None:
+        # uvicorn raises SIGTERM again after its graceful shutdown; end cleanly then.
+        sys.exit(1 if runtime.failed else 0)
+
+    signal.signal(signal.SIGTERM, terminated)
+    serve(app, settings)
+    if runtime.failed:
+        sys.exit(1)
