@@ -143,8 +143,11 @@ class RoomCommands:
         """Refuse unknown users; a miss first waits for the projection to reach the log's end."""
         if not self._state.users.unknown(usernames):
             return
-        info = await self._js.stream_info(subjects.USERS_STREAM)
-        await self._state.users_view.wait_for(info.state.last_seq)
+        try:
+            info = await self._js.stream_info(subjects.USERS_STREAM)
+            await self._state.users_view.wait_for(info.state.last_seq)
+        except (NatsTimeout, NoRespondersError, TimeoutError) as exc:
+            log.warning("catching up on users failed: %r", exc)
         if unknown := self._state.users.unknown(usernames):
             raise errors.UnknownUsers(unknown)
 
