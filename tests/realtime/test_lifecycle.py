@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import httpx
+import pytest
 from minitalk_auth.keys import KeyPair
 from minitalk_common import subjects
 from minitalk_local.system import LocalSystem, NatsServer
@@ -26,6 +27,11 @@ async def test_health_and_readiness(start_realtime: StartRealtime) -> None:
         ready = await http.get("/readyz")
         assert (ready.status_code, ready.json()) == (200, {"status": "ready"})
         assert (await http.get("/nothing")).status_code == 404
+
+
+def test_a_malformed_public_key_refuses_to_start(system: LocalSystem) -> None:
+    with pytest.raises(RuntimeError, match="exited"):
+        system.start_service("realtime", env={"MINITALK_JWT_PUBLIC_KEY": "not a key"})
 
 
 async def test_waits_for_the_public_key_that_auth_publishes(

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from minitalk_common.config import ServiceSettings
-from pydantic import Field
+from pydantic import Field, field_validator
 
 
 class RealtimeSettings(ServiceSettings):
@@ -30,6 +32,18 @@ class RealtimeSettings(ServiceSettings):
     #: Engine.IO heartbeat: seconds between pings, and seconds without a pong before a drop.
     ping_interval_s: float = Field(default=25.0, gt=0)
     ping_timeout_s: float = Field(default=20.0, gt=0)
+
+    @field_validator("jwt_public_key")
+    @classmethod
+    def _ed25519_pem(cls, value: str | None) -> str | None:
+        if value:
+            try:
+                key = load_pem_public_key(value.encode())
+            except ValueError as exc:
+                raise ValueError("MINITALK_JWT_PUBLIC_KEY is not a PEM public key") from exc
+            if not isinstance(key, Ed25519PublicKey):
+                raise ValueError("MINITALK_JWT_PUBLIC_KEY must be an Ed25519 key (EdDSA)")
+        return value or None
 
     @property
     def cors_origins(self) -> str | list[str]:

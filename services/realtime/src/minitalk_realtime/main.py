@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
+import nats.errors
 import socketio
 from fastapi import FastAPI
 from minitalk_common import bus, http, tokens
@@ -57,8 +58,9 @@ async def load_verifier(js: JetStreamContext, settings: RealtimeSettings) -> tok
     while True:
         try:
             return tokens.TokenVerifier(await tokens.load_public_key(js, settings.jwt_public_key))
-        except RuntimeError as exc:
-            log.warning("%s", exc)
+        except (RuntimeError, nats.errors.Error, TimeoutError) as exc:
+            log.warning("no JWT public key yet: %s", exc)
+            await asyncio.sleep(1)
 
 
 async def become_ready(runtime: Runtime, js: JetStreamContext, settings: RealtimeSettings) -> None:
