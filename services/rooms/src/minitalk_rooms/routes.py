@@ -14,6 +14,8 @@ from .schemas import CreateRoom, CreateRooms, Invite, room_json
 
 Json = dict[str, Any]
 Cursor = Annotated[int | None, Query(gt=0)]
+#: ``after=0`` is "from the first message": what a client without a cursor sends.
+AfterCursor = Annotated[int | None, Query(ge=0)]
 
 
 def rooms_router(runtime: Runtime) -> APIRouter:
@@ -59,7 +61,7 @@ def rooms_router(runtime: Runtime) -> APIRouter:
         actor: Caller,
         limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = MAX_LIMIT,
         before: Cursor = None,
-        after: Cursor = None,
+        after: AfterCursor = None,
         since: str | None = None,
     ) -> list[dict[str, Any]]:
         await runtime.commands.member_room(actor, room_id)
