@@ -31,8 +31,9 @@ class PersisterSettings(ServiceSettings):
     #: Longest delay in seconds between retries of a failing batch.
     retry_max_s: float = Field(default=30, gt=0)
     #: Longest wait in seconds for the file to hold a room's last stored message before a
-    #: history answer (read-your-writes); after it the answer holds what is written.
-    history_wait_s: float = Field(default=5, gt=0)
+    #: history answer (read-your-writes); after it the answer holds what is written. Below the
+    #: rooms service's ``history_timeout_s`` (5 s), so that answer still reaches it.
+    history_wait_s: float = Field(default=4, gt=0)
     #: Rooms whose state (positions, sizes) stays in memory; others are recovered on use.
     room_cache_size: int = Field(default=10_000, ge=1)
     #: Seconds between two INFO lines with the batch statistics (only when something changed).

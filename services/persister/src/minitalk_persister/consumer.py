@@ -14,23 +14,19 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Mapping
 
 import nats.errors
 from minitalk_common import subjects
-from minitalk_common.telemetry import extract_context
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext, api
 from nats.js.errors import NotFoundError
-from opentelemetry import trace
 
+from .batch import BatchWriter
 from .config import PersisterSettings
-from .roomfile import BadEntry, Entry, make_entry
 from .stats import StreamStats
 from .store import RoomStore
 
 log = logging.getLogger("minitalk.persister.consumer")
-tracer = trace.get_tracer("minitalk.persister")
 
 #: Seconds without events after which the consumer checks it still exists.
 IDLE_CHECK_S = 30.0
@@ -50,11 +46,10 @@ class StreamConsumer:
         self.stats = stats
         self._js = js
         self._settings = settings
-        self._store = store
+        self._writer = BatchWriter(js, stream, settings, store, stats)
         self._sub: JetStreamContext.PullSubscription | None = None
         self._resume_to = 0
         self._durable = asyncio.Condition()
-        self._links: list[trace.Link] = []
         self._checked = time.monotonic()
 
     async def bind(self) -> None:
@@ -168,8 +163,7 @@ class StreamConsumer:
         if end <= start:
             return
         try:
-            entries = await self._fill(start, end)
-            await self._write(entries)
+            await self._writer.write(await self._writer.from_stream(start, end))
         except Exception:
             log.exception("%s: catching up %d..%d failed; redelivery will", self.name, start, end)
             return
@@ -179,80 +173,10 @@ class StreamConsumer:
         msgs.sort(key=lambda m: m.metadata.sequence.stream)
         self.stats.batches += 1
         self.stats.events += len(msgs)
-        entries: list[Entry] = []
-        expected = self.stats.durable_seq + 1
-        for msg in msgs:
-            seq = msg.metadata.sequence.stream
-            if seq < expected:  # delivered again, already in the files
-                self.stats.skipped += 1
-                continue
-            if seq > expected:
-                entries += await self._fill(expected, seq)
-            self._add(entries, msg.subject, seq, msg.data, msg.headers)
-            expected = seq + 1
-        await self._write(entries)
+        batch, last = await self._writer.from_messages(msgs, self.stats.durable_seq)
+        await self._writer.write(batch)
         await msgs[-1].ack()  # AckPolicy ALL: acknowledges every event up to this one
-        await self._advance(expected - 1)
-
-    async def _fill(self, start: int, end: int) -> list[Entry]:
-        """The entries of seqs ``start`` to ``end`` (excluded), read from the stream."""
-        info = await self._js.stream_info(self.stream)
-        start = max(start, info.state.first_seq)
-        entries: list[Entry] = []
-        if start < end:
-            log.info("%s: reading seqs %d..%d from the stream", self.name, start, end - 1)
-        for seq in range(start, end):
-            try:
-                raw = await self._js.get_msg(self.stream, seq)
-            except NotFoundError:  # deleted or aged out
-                continue
-            self.stats.gap_filled += 1
-            self._add(entries, raw.subject or "", seq, raw.data or b"", raw.headers)
-        return entries
-
-    def _add(
-        self,
-        entries: list[Entry],
-        subject: str,
-        seq: int,
-        data: bytes,
-        headers: Mapping[str, str] | None,
-    ) -> None:
-        room_id = subjects.room_of(subject)
-        partitions = self._settings.persister_partitions
-        if subjects.partition_of(room_id, partitions) != self._settings.persister_partition:
-            self.stats.skipped += 1
-            return
-        try:
-            entries.append(make_entry(self.stream, subject, seq, data, headers))
-        except BadEntry as exc:
-            log.error("%s: skipping an event that cannot be stored: %s", self.name, exc)
-            self.stats.skipped += 1
-            return
-        if headers and "traceparent" in headers:
-            span = trace.get_current_span(extract_context(headers)).get_span_context()
-            if span.is_valid:
-                self._links.append(trace.Link(span))
-
-    async def _write(self, entries: list[Entry]) -> None:
-        """Write a batch in a span linked to the trace of every event in it."""
-        links, self._links = self._links, []
-        if not entries:
-            return
-        started = time.perf_counter()
-        with tracer.start_as_current_span(
-            f"{self.stream} persist",
-            kind=trace.SpanKind.CONSUMER,
-            links=links,
-            attributes={"messaging.system": "nats", "messaging.batch.message_count": len(entries)},
-        ):
-            done = await self._store.write(entries)
-        self.stats.written += done.written
-        self.stats.skipped += done.skipped
-        self.stats.room_writes += done.rooms
-        self.stats.fsyncs += done.fsyncs
-        if done.written:
-            self.stats.flushed((time.perf_counter() - started) * 1000)
+        await self._advance(last)
 
     async def _advance(self, seq: int) -> None:
         async with self._durable:

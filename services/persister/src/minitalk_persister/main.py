@@ -94,6 +94,7 @@ async def _running(
             stop.set()
     for consumer in consumers:
         await consumer.close()
+    stats.log_since_last()
     log.info("stopped: every written batch is acknowledged")
 
 

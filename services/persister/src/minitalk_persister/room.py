@@ -75,7 +75,7 @@ class RoomFile:
         return done
 
     def _write(self, lines: bytes, records: bytes) -> int:
-        created = self.size == 0 and not self.path.exists()
+        created = self.size == 0 or (bool(records) and self.count == 0)  # new directory entry
         try:
             _append_synced(self.path, lines)
             if records:

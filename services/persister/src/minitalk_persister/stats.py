@@ -50,6 +50,7 @@ _SUMMED = ("batches", "events", "written", "flushes", "fsyncs", "failures")
 class Stats:
     def __init__(self, streams: tuple[str, ...]) -> None:
         self.streams = {name: StreamStats() for name in streams}
+        self._logged: dict[str, StreamStats] = {}
 
     def snapshot(self) -> dict[str, object]:
         """Totals over the streams, ``last_flush_ms`` of the latest flush, and each stream."""
@@ -61,15 +62,20 @@ class Stats:
         return result
 
     async def log_every(self, interval: float, stop: asyncio.Event) -> None:
-        """One INFO line per stream every ``interval`` seconds in which it did something."""
-        before = {name: StreamStats() for name in self.streams}
+        """Log what happened every ``interval`` seconds until ``stop``."""
         while not stop.is_set():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), interval)
-            for name, now in self.streams.items():
-                if now.batches != before[name].batches:
-                    log.info("%s: %s", name, _describe(before[name], now))
-                before[name] = StreamStats(**{f.name: getattr(now, f.name) for f in fields(now)})
+                return
+            self.log_since_last()
+
+    def log_since_last(self) -> None:
+        """One INFO line per stream that did something since the last call."""
+        for name, now in self.streams.items():
+            before = self._logged.get(name, StreamStats())
+            if now.batches != before.batches or now.written != before.written:
+                log.info("%s: %s", name, _describe(before, now))
+            self._logged[name] = StreamStats(**{f.name: getattr(now, f.name) for f in fields(now)})
 
 
 def _describe(old: StreamStats, new: StreamStats) -> str:
