@@ -79,19 +79,20 @@ async def test_two_people_chat_through_a_network_blip(
 
     await page_a.get_by_test_id("room-item").filter(has_text="New Year").click()
     await room_b.click()
-    await page_a.get_by_label("Message").fill("hello bob")
-    await page_a.get_by_label("Message").press("Enter")
+    await page_a.get_by_label("Message", exact=True).fill("hello bob")
+    await page_a.get_by_label("Message", exact=True).press("Enter")
     await expect(messages_with(page_b, "hello bob")).to_have_count(1)
-    await page_b.get_by_label("Message").fill("hi alice")
+    await page_b.get_by_label("Message", exact=True).fill("hi alice")
     await page_b.get_by_role("button", name="Send").click()
     await expect(messages_with(page_a, "hi alice")).to_have_count(1)
     await expect(messages_with(page_a, "hello bob")).to_have_attribute("data-status", "sent")
     await shots.take(page_a, "live-exchange")
 
     await ctx_b.set_offline(True)
+    await expect(page_b.get_by_test_id("connection-banner")).to_be_visible()
     for i in range(5):
-        await page_a.get_by_label("Message").fill(f"while offline {i}")
-        await page_a.get_by_label("Message").press("Enter")
+        await page_a.get_by_label("Message", exact=True).fill(f"while offline {i}")
+        await page_a.get_by_label("Message", exact=True).press("Enter")
     for i in range(5):
         await expect(messages_with(page_a, f"while offline {i}")).to_have_attribute(
             "data-status", "sent"
