@@ -175,8 +175,8 @@ class StreamConsumer:
         self.stats.events += len(msgs)
         batch, last = await self._writer.from_messages(msgs, self.stats.durable_seq)
         await self._writer.write(batch)
-        await msgs[-1].ack()  # AckPolicy ALL: acknowledges every event up to this one
         await self._advance(last)
+        await msgs[-1].ack()  # AckPolicy ALL: acknowledges every event up to this one
 
     async def _advance(self, seq: int) -> None:
         async with self._durable:

@@ -83,8 +83,8 @@ async def _running(
         runtime.tasks = [group.create_task(_guard(c, stop, runtime)) for c in consumers]
         group.create_task(stats.log_every(settings.stats_log_interval_s, stop))
         runtime.ready = True
-        log.info("persister partition %d of %d ready", settings.persister_partition,
-                 settings.persister_partitions)  # fmt: skip
+        partition = f"{settings.persister_partition} of {settings.persister_partitions}"
+        log.info("persister partition %s ready", partition)
         try:
             yield
         finally:
