@@ -27,8 +27,10 @@ __all__ = ["WRONG_LAST_SEQUENCE", "KeyWrongLastSequenceError", "connect", "ensur
 async def connect(settings: NatsSettings, name: str) -> AsyncIterator[NATS]:
     """Connect with endless reconnects and logged state changes; drain on exit."""
 
+    closing = False
+
     async def disconnected() -> None:
-        log.warning("nats: disconnected")
+        log.log(logging.INFO if closing else logging.WARNING, "nats: disconnected")
 
     async def reconnected() -> None:
         log.warning("nats: reconnected to %s", nc.connected_url)
@@ -49,6 +51,7 @@ async def connect(settings: NatsSettings, name: str) -> AsyncIterator[NATS]:
     try:
         yield nc
     finally:
+        closing = True
         if not nc.is_closed:
             try:
                 await asyncio.wait_for(nc.drain(), timeout=10)

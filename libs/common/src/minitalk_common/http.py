@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import signal
+import sys
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Any
@@ -27,7 +29,12 @@ def create_app(title: str, lifespan: Lifespan, readiness: Readiness) -> FastAPI:
 
 
 def serve(app: Any, settings: ServiceSettings) -> None:
-    """Run ``app`` under uvicorn on the settings' host and port; SIGTERM drains and exits."""
+    """Run ``app`` under uvicorn on the settings' host and port; SIGTERM drains and exits 0.
+
+    uvicorn re-raises the signal it caught once its graceful shutdown is done; the handler set
+    here turns that into a clean exit, so an orderly stop is not reported as a crash.
+    """
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     uvicorn.run(
         app,
         host=settings.host,
