@@ -1,0 +1,128 @@
+"""CPU and memory of named processes (and their children) from /proc, sampled every second.
+
+No psutil: ``/proc/<pid>/stat`` gives user+system CPU ticks and the parent pid,
+``/proc/<pid>/status`` the resident set (VmRSS). A name stands for a process and every
+descendant (nginx's workers, the load generator's worker processes) that is not tracked under
+a name of its own (the services the load generator started).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+TICKS = os.sysconf("SC_CLK_TCK")
+PROC = Path("/proc")
+
+
+def stat_of(pid: int) -> tuple[int, int] | None:
+    """(parent pid, CPU ticks user+system) of ``pid``, None when it is gone."""
+    try:
+        text = (PROC / str(pid) / "stat").read_text()
+    except OSError:
+        return None
+    fields = text[text.rindex(")") + 2 :].split()
+    return int(fields[1]), int(fields[11]) + int(fields[12])
+
+
+def rss_kb(pid: int) -> int:
+    try:
+        for line in (PROC / str(pid) / "status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def children_map() -> dict[int, list[int]]:
+    kids: dict[int, list[int]] = {}
+    for entry in PROC.iterdir():
+        if entry.name.isdigit():
+            found = stat_of(int(entry.name))
+            if found is not None:
+                kids.setdefault(found[0], []).append(int(entry.name))
+    return kids
+
+
+def family(pid: int, kids: dict[int, list[int]], apart: set[int]) -> list[int]:
+    """``pid`` and its descendants, leaving out the subtrees rooted at ``apart``."""
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        todo += [kid for kid in kids.get(current, []) if kid not in apart]
+    return found
+
+
+@dataclass
+class Track:
+    pid: int
+    samples: list[tuple[float, float, float]] = field(default_factory=list)
+    first_ticks: int | None = None
+    last_ticks: int = 0
+    last_time: float = 0.0
+
+    def summary(self, since: float, until: float) -> dict[str, Any]:
+        window = [s for s in self.samples if since <= s[0] <= until] or self.samples
+        cpu = [s[1] for s in window]
+        rss = [s[2] for s in window]
+        return {
+            "pid": self.pid,
+            "cpu_percent_avg": round(sum(cpu) / len(cpu), 1) if cpu else 0.0,
+            "cpu_percent_max": round(max(cpu), 1) if cpu else 0.0,
+            "cpu_s_total": round((self.last_ticks - (self.first_ticks or 0)) / TICKS, 2),
+            "rss_mb_max": round(max(rss), 1) if rss else 0.0,
+            "rss_mb_end": round(rss[-1], 1) if rss else 0.0,
+        }
+
+
+class Sampler:
+    """Samples ``{name: pid}`` every ``interval`` seconds on a thread until stopped."""
+
+    def __init__(self, pids: dict[str, int], interval: float = 1.0) -> None:
+        self.tracks = {name: Track(pid) for name, pid in pids.items()}
+        self.interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="procstat", daemon=True)
+
+    def start(self) -> Sampler:
+        self.sample()
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(5)
+        self.sample()
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.interval):
+            self.sample()
+
+    def sample(self) -> None:
+        kids = children_map()
+        now = time.time()
+        roots = {track.pid for track in self.tracks.values()}
+        for track in self.tracks.values():
+            pids = family(track.pid, kids, roots)
+            ticks = sum(s[1] for p in pids if (s := stat_of(p)) is not None)
+            rss = sum(rss_kb(p) for p in pids) / 1024
+            if track.first_ticks is None:
+                track.first_ticks, track.last_ticks, track.last_time = ticks, ticks, now
+                continue
+            elapsed = now - track.last_time
+            cpu = 100.0 * (ticks - track.last_ticks) / TICKS / elapsed if elapsed > 0 else 0.0
+            track.samples.append((now, cpu, rss))
+            track.last_ticks, track.last_time = ticks, now
+
+    def summary(self, since: float = 0.0, until: float = float("inf")) -> dict[str, Any]:
+        """Per name: CPU % (100 = one core) and RSS over the samples in [since, until]."""
+        return {name: t.summary(since, until) for name, t in self.tracks.items()}
+
+    def series(self) -> dict[str, list[tuple[float, float, float]]]:
+        return {name: t.samples for name, t in self.tracks.items()}
