@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import resource
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -37,6 +38,7 @@ def write_main_config(prefix: Path, server_conf: str) -> Path:
     for sub in ("logs", "tmp"):
         (prefix / sub).mkdir(parents=True, exist_ok=True)
     user = "user root root;\n" if os.geteuid() == 0 else ""
+    nofile = min(40000, resource.getrlimit(resource.RLIMIT_NOFILE)[1])
     tmp = prefix / "tmp"
     conf = prefix / "nginx.conf"
     conf.write_text(
@@ -44,8 +46,8 @@ def write_main_config(prefix: Path, server_conf: str) -> Path:
 daemon off;
 pid {prefix}/nginx.pid;
 error_log stderr warn;
-events {{ worker_connections 16384; }}
-worker_rlimit_nofile 40000;
+events {{ worker_connections {nofile - 100}; }}
+worker_rlimit_nofile {nofile};
 http {{
     include /etc/nginx/mime.types;
     default_type application/octet-stream;

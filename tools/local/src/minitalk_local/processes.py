@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import resource
 import signal
 import socket
 import subprocess
@@ -14,6 +15,15 @@ import urllib.request
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import IO
+
+
+def raise_fd_limit() -> int:
+    """Lift this process's soft open-files limit to the hard one (children inherit it):
+    every socket of a chat user is a file descriptor in realtime and the edge."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    return hard
 
 
 def free_port() -> int:
@@ -83,6 +93,7 @@ class Proc:
         return self.popen.pid
 
     def start(self) -> Proc:
+        raise_fd_limit()
         self.popen = subprocess.Popen(
             self.argv,
             env=self.env,
