@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 from minitalk_common import bus, events, subjects
 from minitalk_local.system import LocalSystem
-from minitalk_persister.roomfile import MESSAGES, ROOMS, Line, decode_line
+from minitalk_persister.roomfile import MESSAGES, ROOMS, Line, decode_line, path_of
 from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
 
@@ -103,17 +103,18 @@ async def acked_floor(js: JetStreamContext, stream: str) -> int:
     return info.ack_floor.stream_seq if info.ack_floor else 0
 
 
-def room_lines(data_dir: Path, room: str) -> list[Line]:
-    path = data_dir / "rooms" / f"{room}.jsonl"
+def room_lines(data_dir: Path, room: str, stream: str = MESSAGES) -> list[Line]:
+    """The lines of ``room``'s file of ``stream`` (``<room>.jsonl`` or ``<room>.events.jsonl``)."""
+    path = path_of(data_dir / "rooms", room, stream)
     return [decode_line(raw) for raw in path.read_bytes().splitlines()] if path.exists() else []
 
 
 def as_stored(room: str, lines: Sequence[Line], stream: str) -> list[Stored]:
     found = []
     for line in lines:
-        if line.stream == stream:
-            event = events.decode(bytes(line.event))
-            found.append(Stored(room, line.seq, event.id))
+        assert line.stream == stream
+        event = events.decode(bytes(line.event))
+        found.append(Stored(room, line.seq, event.id))
     return found
 
 
@@ -130,11 +131,11 @@ def assert_files_hold(
 ) -> None:
     """Every room file holds exactly these events, each once, in sequence order."""
     files = {p.name for p in (data_dir / "rooms").iterdir()}
-    expected = {f"{room}.jsonl" for room in {*messages, *rooms}} | {f"{r}.idx" for r in messages}
-    assert files == expected
+    expected = {f"{r}.jsonl" for r in messages} | {f"{r}.idx" for r in messages}
+    assert files == expected | {f"{r}.events.jsonl" for r in rooms}
     for room in {*messages, *rooms}:
-        lines = room_lines(data_dir, room)
-        assert as_stored(room, lines, MESSAGES) == messages.get(room, [])
+        assert as_stored(room, room_lines(data_dir, room), MESSAGES) == messages.get(room, [])
+        lines = room_lines(data_dir, room, ROOMS)
         assert as_stored(room, lines, ROOMS) == rooms.get(room, [])
 
 

@@ -23,18 +23,14 @@ from minitalk_common import events, subjects
 from minitalk_persister.history import HistoryQuery, read_page
 from minitalk_persister.reader import RoomReader
 from minitalk_persister.room import RoomFile
-from minitalk_persister.roomfile import MESSAGES, ROOMS, Entry, make_entry
+from minitalk_persister.roomfile import MESSAGES, Entry, make_entry
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 KINDS = ("latest", "before", "after", "since")
 
 
 def build(directory: Path, room_id: str, count: int, batch: int) -> RoomFile:
-    room = RoomFile.open(directory, room_id)
-    created = events.RoomCreated(actor="alice", room_id=room_id, name="bench", participants=())
-    room.append(
-        [make_entry(ROOMS, subjects.room_subject(room_id), 1, events.encode(created), None)]
-    )
+    room = RoomFile.open(directory, room_id, MESSAGES)
     for start in range(1, count + 1, batch):
         room.append([message(room_id, seq) for seq in range(start, min(start + batch, count + 1))])
     return room
@@ -52,7 +48,7 @@ def message(room_id: str, seq: int) -> Entry:
 
 
 def query(room: RoomFile, kind: str, rng: random.Random, limit: int) -> HistoryQuery:
-    seq = rng.randint(1, room.last_seq[MESSAGES])
+    seq = rng.randint(1, room.last_seq)
     since = int((T0 + timedelta(seconds=seq)).timestamp() * 1_000_000)
     return HistoryQuery(
         room_id=room.room_id,
@@ -64,6 +60,7 @@ def query(room: RoomFile, kind: str, rng: random.Random, limit: int) -> HistoryQ
 
 
 def page_ms(room: RoomFile, q: HistoryQuery) -> float:
+    assert room.index_path is not None
     started = time.perf_counter_ns()
     with RoomReader(room.path, room.index_path, room.count) as reader:
         messages = read_page(reader, q)

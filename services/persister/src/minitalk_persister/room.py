@@ -1,7 +1,7 @@
-"""One room's files on disk: appending a batch, and recovering the state after a crash.
+"""One room file (one room, one stream): appending a batch, and recovering after a crash.
 
 Blocking code: the store calls it through ``asyncio.to_thread`` and never runs two calls on
-the same room at once. A reader may read the files meanwhile: it trusts only the first
+the same file at once. A reader may read the files meanwhile: it trusts only the first
 ``count`` index records and ``size`` bytes, which are fsynced before they grow.
 """
 
@@ -11,13 +11,29 @@ import logging
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 
 import msgspec
 
-from .roomfile import MESSAGES, RECORD, ROOMS, Entry, IndexRecord, decode_line, message_time_us
+from .roomfile import (
+    MESSAGES,
+    RECORD,
+    Encoded,
+    Entry,
+    IndexRecord,
+    Position,
+    decode_line,
+    encode_appends,
+    index_path_of,
+    message_time_us,
+    path_of,
+)
 
 log = logging.getLogger("minitalk.persister.room")
+
+#: Bytes read at a time when looking for the last line of a file from its end.
+_TAIL_CHUNK = 64 * 1024
 
 
 @dataclass
@@ -31,95 +47,109 @@ class Appended:
 
 @dataclass
 class RoomFile:
+    """``<roomId>.jsonl`` + ``<roomId>.idx`` (MESSAGES) or ``<roomId>.events.jsonl`` (ROOMS)."""
+
     room_id: str
+    stream: str
     path: Path
-    index_path: Path
-    #: Bytes of whole, durable lines in the room file.
-    size: int = 0
-    #: Durable records in the index (MESSAGES lines).
-    count: int = 0
-    #: Last sequence written per stream: an event at or below it is already in the file.
-    last_seq: dict[str, int] = field(default_factory=lambda: {MESSAGES: 0, ROOMS: 0})
-    time_key_us: int = 0
+    #: The index of a MESSAGES file; None for a ROOMS file.
+    index_path: Path | None
+    position: Position = field(default_factory=Position)
 
     @classmethod
-    def open(cls, directory: Path, room_id: str) -> RoomFile:
-        """The room's state, recovered from the last index record and the lines after it."""
-        room = cls(room_id, directory / f"{room_id}.jsonl", directory / f"{room_id}.idx")
+    def open(cls, directory: Path, room_id: str, stream: str = MESSAGES) -> RoomFile:
+        """The file's state, recovered from its end (and the last index record)."""
+        index = index_path_of(directory, room_id) if stream == MESSAGES else None
+        room = cls(room_id, stream, path_of(directory, room_id, stream), index)
         room._recover()
         return room
 
+    @property
+    def size(self) -> int:
+        return self.position.size
+
+    @property
+    def count(self) -> int:
+        return self.position.count
+
+    @property
+    def last_seq(self) -> int:
+        return self.position.last_seq
+
+    def encode(self, entries: Sequence[Entry]) -> Encoded:
+        """The bytes that appending ``entries`` adds (those not in the file yet)."""
+        if any(entry.stream != self.stream or entry.room_id != self.room_id for entry in entries):
+            raise ValueError(f"{self.path.name} holds only {self.room_id}'s {self.stream} events")
+        return encode_appends(self.position, entries, self.index_path is not None)
+
     def append(self, entries: Sequence[Entry]) -> Appended:
         """Append the entries not in the file yet: one write and one fsync per file."""
-        done = Appended()
-        last = dict(self.last_seq)
-        key = self.time_key_us
-        lines = bytearray()
-        records = bytearray()
-        for entry in entries:
-            if entry.seq <= last[entry.stream]:
-                done.skipped += 1
-                continue
-            last[entry.stream] = entry.seq
-            if entry.stream == MESSAGES and entry.time_us is not None:
-                key = max(key, entry.time_us)
-                offset = self.size + len(lines)
-                records += RECORD.pack(entry.seq, key, offset, len(entry.line), last[ROOMS])
-            lines += entry.line
-            done.written += 1
-        if lines:
-            done.fsyncs = self._write(bytes(lines), bytes(records))
-        self.size += len(lines)
-        self.count += len(records) // RECORD.size
-        self.last_seq, self.time_key_us = last, key
+        encoded = self.encode(entries)
+        done = Appended(encoded.written, encoded.skipped)
+        if encoded.lines:
+            done.fsyncs = self._write(encoded.lines, encoded.records)
+        self.position = encoded.position
         return done
 
     def _write(self, lines: bytes, records: bytes) -> int:
-        created = self.size == 0 or (bool(records) and self.count == 0)  # new directory entry
+        created = self.size == 0  # a new directory entry
         try:
-            _append_synced(self.path, lines)
-            if records:
-                _append_synced(self.index_path, records)
+            _append(self.path, lines, sync=True)
+            if records and self.index_path is not None:
+                _append(self.index_path, records, sync=True)
         except OSError:
             self._undo()
             raise
         if created:
-            _fsync_dir(self.path.parent)
+            fsync_dir(self.path.parent)
         return 2 if records else 1
 
     def _undo(self) -> None:
-        """Best effort after a failed write: cut both files back to their durable length."""
-        for path, length in ((self.path, self.size), (self.index_path, self.count * RECORD.size)):
+        """Best effort after a failed write: cut the files back to their durable length."""
+        lengths = [(self.path, self.size)]
+        if self.index_path is not None:
+            lengths.append((self.index_path, self.count * RECORD.size))
+        for path, length in lengths:
             try:
-                os.truncate(path, length)
+                if path.exists():
+                    os.truncate(path, length)
             except OSError as exc:
                 log.warning("%s: cannot truncate back after a failed write: %s", path, exc)
 
     # -- recovery -----------------------------------------------------------------------------
 
     def _recover(self) -> None:
-        self.size = self.path.stat().st_size if self.path.exists() else 0
+        size = self.path.stat().st_size if self.path.exists() else 0
+        self.position = Position(size=size)
+        if self.index_path is None:
+            start = _last_line_start(self.path, size)
+            self._scan_tail(start)
+            if start and not self.last_seq:  # the last line was damaged: look at them all
+                self._scan_tail(0)
+            return
         last = self._last_valid_record()
         if last is not None:
-            self.last_seq = {MESSAGES: last.seq, ROOMS: last.rooms_seq}
-            self.time_key_us = last.time_key_us
+            self.position = Position(last.seq, size, self.count, last.time_key_us)
         self._scan_tail(last.end if last is not None else 0)
 
     def _last_valid_record(self) -> IndexRecord | None:
         """The last index record if it matches its line; else the index is rebuilt."""
+        assert self.index_path is not None
         length = self.index_path.stat().st_size if self.index_path.exists() else 0
-        self.count = length // RECORD.size
+        count = length // RECORD.size
         if length % RECORD.size:
             log.warning("%s: dropping a torn index record", self.index_path)
-        last = self._record(self.count - 1) if self.count else None
+        last = self._record(count - 1) if count else None
         if last is not None and not self._matches(last):
             log.warning("%s: index does not match the room file, rebuilding it", self.index_path)
-            self.count, last = 0, None
-        if self.count * RECORD.size != length:
-            os.truncate(self.index_path, self.count * RECORD.size)
+            count, last = 0, None
+        if count * RECORD.size != length:
+            os.truncate(self.index_path, count * RECORD.size)
+        self.position = Position(size=self.size, count=count)
         return last
 
     def _record(self, i: int) -> IndexRecord:
+        assert self.index_path is not None
         with self.index_path.open("rb") as f:
             return IndexRecord._make(
                 RECORD.unpack(os.pread(f.fileno(), RECORD.size, i * RECORD.size))
@@ -134,35 +164,59 @@ class RoomFile:
             line = decode_line(data)
         except msgspec.DecodeError:
             return False
-        return data.endswith(b"\n") and line.stream == MESSAGES and line.seq == record.seq
+        return data.endswith(b"\n") and line.stream == self.stream and line.seq == record.seq
 
     def _scan_tail(self, start: int) -> None:
         """Index the whole lines after ``start`` and cut a torn or invalid end off the file."""
+        pos = self.position
+        last, key, count = pos.last_seq, pos.time_key_us, pos.count
         records = bytearray()
         end = start
         for offset, data in _lines_from(self.path, start):
             try:
                 line = decode_line(data)
-                key = message_time_us(line) if line.stream == MESSAGES else 0
+                time_key = message_time_us(line) if self.index_path is not None else 0
             except (msgspec.DecodeError, ValueError):
                 log.error("%s: invalid line at byte %d", self.path, offset)
                 continue
-            self.last_seq[line.stream] = max(self.last_seq.get(line.stream, 0), line.seq)
-            if line.stream == MESSAGES:
-                self.time_key_us = max(self.time_key_us, key)
-                rooms_seq = self.last_seq[ROOMS]
-                records += RECORD.pack(line.seq, self.time_key_us, offset, len(data), rooms_seq)
+            last = max(last, line.seq)
+            if self.index_path is not None:
+                key = max(key, time_key)
+                records += RECORD.pack(line.seq, key, offset, len(data))
             end = offset + len(data)
         if end < self.size:
             log.warning("%s: cutting %d bytes of a torn last line", self.path, self.size - end)
             with self.path.open("r+b") as f:
                 f.truncate(end)
                 os.fsync(f.fileno())
-            self.size = end
-        if records:
+        if records and self.index_path is not None:
             log.info("%s: indexed %d lines", self.index_path, len(records) // RECORD.size)
-            _append_synced(self.index_path, bytes(records))
-            self.count += len(records) // RECORD.size
+            _append(self.index_path, bytes(records), sync=True)
+            count += len(records) // RECORD.size
+        self.position = Position(last, end, count, key)
+
+
+def _last_line_start(path: Path, size: int) -> int:
+    """Where the last newline-terminated line of the file starts (0 if there is none)."""
+    if size == 0:
+        return 0
+    newlines: list[int] = []
+    with path.open("rb") as f:
+        end = size
+        while end > 0 and len(newlines) < 2:
+            start = max(0, end - _TAIL_CHUNK)
+            chunk = os.pread(f.fileno(), end - start, start)
+            newlines += islice((start + i for i in _newlines_backwards(chunk)), 2 - len(newlines))
+            end = start
+    if not newlines:
+        return 0  # no whole line: everything is a torn tail
+    return newlines[1] + 1 if len(newlines) == 2 else 0
+
+
+def _newlines_backwards(chunk: bytes) -> Iterator[int]:
+    i = len(chunk)
+    while (i := chunk.rfind(b"\n", 0, i)) >= 0:
+        yield i
 
 
 def _lines_from(path: Path, start: int) -> Iterator[tuple[int, bytes]]:
@@ -179,18 +233,32 @@ def _lines_from(path: Path, start: int) -> Iterator[tuple[int, bytes]]:
             offset += len(data)
 
 
-def _append_synced(path: Path, data: bytes) -> None:
+def _append(path: Path, data: bytes, sync: bool) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:
         view = memoryview(data)
         while view:
             view = view[os.write(fd, view) :]
+        if sync:
+            os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def append_unsynced(path: Path, data: bytes) -> None:
+    """Append without fsync (the replay tool syncs each file once, at the end)."""
+    _append(path, data, sync=False)
+
+
+def fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
         os.fsync(fd)
     finally:
         os.close(fd)
 
 
-def _fsync_dir(directory: Path) -> None:
+def fsync_dir(directory: Path) -> None:
     fd = os.open(directory, os.O_RDONLY)
     try:
         os.fsync(fd)

@@ -1,27 +1,33 @@
-"""The room file format: JSON lines plus a fixed-width index of the MessageSent lines.
+"""The room file format: one file per room and stream, JSON lines in stream-sequence order.
 
-``<roomId>.jsonl`` holds one object per line, the room's events in the order the persister
-received them::
+A room has up to three files in the rooms directory:
+
+- ``<roomId>.jsonl``: the room's MESSAGES events (the chat log), one object per line;
+- ``<roomId>.idx``: one 28-byte little-endian record per line of ``<roomId>.jsonl``;
+- ``<roomId>.events.jsonl``: the room's ROOMS events (created, invited, left, deleted).
+
+Each line is::
 
     {"stream":"MESSAGES","seq":42,"trace_id":"4bf9...36 (32 hex) or null","event":{...}}
 
 ``event`` is exactly ``events.encode(events.decode(<stored bytes>))`` (current schema version) and
-the line is encoded by msgspec with the fields in this order, so replaying a stream through
-``encode_line`` gives the same bytes. ``<roomId>.idx`` holds one 36-byte little-endian record per
-MESSAGES line, in file order: ``(seq u64, time_key_us i64, offset u64, length u32, rooms_seq
-u64)``. ``time_key_us`` is the running maximum of the messages' ``at`` (microseconds since the
-epoch), so it is sorted even when clocks disagree; ``length`` counts the line with its newline;
-``rooms_seq`` is the last ROOMS sequence written before the line, so a restart learns both
-streams' positions from the last record and the few lines after it.
+the line is encoded by msgspec with the fields in this order. A file is the room's subject of
+one stream, in sequence order, so it is a pure function of the stream: replaying the stream
+through ``make_entry`` and ``encode_appends`` gives the same bytes, index included.
+
+An index record is ``(seq u64, time_key_us i64, offset u64, length u32)``: ``time_key_us`` is the
+running maximum of the messages' ``at`` (microseconds since the epoch), so it is sorted even when
+clocks disagree; ``length`` counts the line with its newline.
 """
 
 from __future__ import annotations
 
 import re
 import struct
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import NamedTuple
 
 import msgspec
@@ -29,6 +35,9 @@ from minitalk_common import events, subjects
 
 MESSAGES = subjects.MESSAGES_STREAM
 ROOMS = subjects.ROOMS_STREAM
+#: The streams that have room files, and the suffix of each one's file.
+SUFFIXES = {MESSAGES: ".jsonl", ROOMS: ".events.jsonl"}
+INDEX_SUFFIX = ".idx"
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
@@ -49,14 +58,13 @@ class IndexRecord(NamedTuple):
     time_key_us: int
     offset: int
     length: int
-    rooms_seq: int
 
     @property
     def end(self) -> int:
         return self.offset + self.length
 
 
-RECORD = struct.Struct("<QqQIQ")
+RECORD = struct.Struct("<QqQI")
 SEQ_FIELD = 0  # byte offset of ``seq`` inside a record
 TIME_FIELD = 8  # byte offset of ``time_key_us`` inside a record
 
@@ -77,6 +85,82 @@ class Entry:
     seq: int
     line: bytes
     time_us: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    """Where one room file stands: the next append continues from here."""
+
+    #: The last sequence in the file: an event at or below it is there already.
+    last_seq: int = 0
+    #: Bytes of whole lines in the file.
+    size: int = 0
+    #: Records in the index (MESSAGES files only).
+    count: int = 0
+    #: The last record's time key (MESSAGES files only).
+    time_key_us: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Encoded:
+    """The bytes an append adds to a room file and its index, and where the file then stands."""
+
+    lines: bytes
+    records: bytes
+    written: int
+    skipped: int
+    position: Position
+
+
+def path_of(directory: Path, room_id: str, stream: str) -> Path:
+    """The file of ``room_id``'s events of ``stream``."""
+    return directory / f"{subjects.token(room_id)}{SUFFIXES[stream]}"
+
+
+def index_path_of(directory: Path, room_id: str) -> Path:
+    return directory / f"{subjects.token(room_id)}{INDEX_SUFFIX}"
+
+
+def room_of_file(name: str) -> tuple[str, str] | None:
+    """``(room_id, stream)`` of a room file's name; None for an index or another file."""
+    for stream, suffix in sorted(SUFFIXES.items(), key=lambda item: -len(item[1])):
+        if name.endswith(suffix):
+            room_id = name[: -len(suffix)]
+            return (room_id, stream) if _is_token(room_id) else None
+    return None
+
+
+def _is_token(value: str) -> bool:
+    try:
+        subjects.token(value)
+    except subjects.BadSubjectToken:
+        return False
+    return True
+
+
+def encode_appends(position: Position, entries: Sequence[Entry], indexed: bool) -> Encoded:
+    """What appending ``entries`` (of one room and stream, in seq order) adds to its files.
+
+    Entries at or below ``position.last_seq`` are in the file already and skipped. The one
+    function both the persister and the replay tool write with, so their files are the same.
+    """
+    last, key, size = position.last_seq, position.time_key_us, position.size
+    lines = bytearray()
+    records = bytearray()
+    written = skipped = 0
+    for entry in entries:
+        if entry.seq <= last:
+            skipped += 1
+            continue
+        last = entry.seq
+        if indexed:
+            key = max(key, entry.time_us or 0)
+            records += RECORD.pack(entry.seq, key, size + len(lines), len(entry.line))
+        lines += entry.line
+        written += 1
+    count = position.count + len(records) // RECORD.size
+    moved = Position(last, size + len(lines), count, key)
+    return Encoded(bytes(lines), bytes(records), written, skipped, moved)
 
 
 def time_us(at: datetime) -> int:

@@ -12,7 +12,7 @@ from pathlib import Path
 from .history import HistoryMessage, HistoryQuery, read_page
 from .reader import RoomReader
 from .room import Appended, RoomFile
-from .roomfile import Entry
+from .roomfile import MESSAGES, SUFFIXES, Entry
 
 log = logging.getLogger("minitalk.persister.store")
 
@@ -34,68 +34,74 @@ class Written:
 
 
 class RoomStore:
-    """Appends batches room by room (in threads, in parallel) and reads history pages.
+    """Appends batches file by file (in threads, in parallel) and reads history pages.
 
-    Writes and room opening (which may repair a torn file) hold one lock; a history read works
-    on the durable part of the files it saw when it started and needs no lock.
+    Each stream's files have their own lock, held by writes and by opening a file (which may
+    repair a torn end): the two streams' consumers never wait for each other. A history read
+    works on the durable part of the files it saw when it started and needs no lock.
     """
 
     def __init__(self, directory: Path, cache_size: int = 10_000) -> None:
         self._dir = directory
-        self._rooms: OrderedDict[str, RoomFile] = OrderedDict()
+        self._files: dict[str, OrderedDict[str, RoomFile]] = {s: OrderedDict() for s in SUFFIXES}
+        self._locks = {stream: asyncio.Lock() for stream in SUFFIXES}
         self._cache_size = cache_size
-        self._lock = asyncio.Lock()
 
     async def write(self, entries: Sequence[Entry]) -> Written:
         """Append every room's entries with one write and one fsync per file; raise on failure.
 
-        A room that failed is forgotten, so its next use recovers it from its files.
+        A file that failed is forgotten, so its next use recovers it from disk.
         """
-        groups: dict[str, list[Entry]] = {}
+        groups: dict[tuple[str, str], list[Entry]] = {}
         for entry in entries:
-            groups.setdefault(entry.room_id, []).append(entry)
+            groups.setdefault((entry.stream, entry.room_id), []).append(entry)
         done = Written()
-        async with self._lock:
-            rooms = [await self._open(room_id) for room_id in groups]
-            results = await asyncio.gather(
-                *(asyncio.to_thread(room.append, groups[room.room_id]) for room in rooms),
-                return_exceptions=True,
-            )
-            failures = []
-            for room, result in zip(rooms, results, strict=True):
-                if isinstance(result, BaseException):
-                    self._rooms.pop(room.room_id, None)
-                    failures.append(result)
-                else:
-                    done.add(result)
-            self._trim()
+        failures: list[BaseException] = []
+        for stream in sorted({stream for stream, _ in groups}):
+            rooms = [room for s, room in groups if s == stream]
+            async with self._locks[stream]:
+                files = [await self._open(stream, room_id) for room_id in rooms]
+                results = await asyncio.gather(
+                    *(asyncio.to_thread(f.append, groups[stream, f.room_id]) for f in files),
+                    return_exceptions=True,
+                )
+                for file, result in zip(files, results, strict=True):
+                    if isinstance(result, BaseException):
+                        self._files[stream].pop(file.room_id, None)
+                        failures.append(result)
+                    else:
+                        done.add(result)
+                self._trim(stream)
         if failures:
             raise failures[0]
         return done
 
     async def history(self, query: HistoryQuery) -> list[HistoryMessage]:
         room = await self.room(query.room_id)
+        assert room.index_path is not None
         return await asyncio.to_thread(_read, room.path, room.index_path, room.count, query)
 
-    async def room(self, room_id: str) -> RoomFile:
-        """The room's state, recovered from its files on first use."""
-        cached = self._rooms.get(room_id)
+    async def room(self, room_id: str, stream: str = MESSAGES) -> RoomFile:
+        """The room's file of ``stream``, recovered from disk on first use."""
+        cached = self._files[stream].get(room_id)
         if cached is not None:
             return cached
-        async with self._lock:
-            return await self._open(room_id)
+        async with self._locks[stream]:
+            return await self._open(stream, room_id)
 
-    async def _open(self, room_id: str) -> RoomFile:
-        room = self._rooms.get(room_id)
+    async def _open(self, stream: str, room_id: str) -> RoomFile:
+        files = self._files[stream]
+        room = files.get(room_id)
         if room is None:
-            room = await asyncio.to_thread(RoomFile.open, self._dir, room_id)
-            self._rooms[room_id] = room
-        self._rooms.move_to_end(room_id)
+            room = await asyncio.to_thread(RoomFile.open, self._dir, room_id, stream)
+            files[room_id] = room
+        files.move_to_end(room_id)
         return room
 
-    def _trim(self) -> None:
-        while len(self._rooms) > self._cache_size:
-            self._rooms.popitem(last=False)
+    def _trim(self, stream: str) -> None:
+        files = self._files[stream]
+        while len(files) > self._cache_size:
+            files.popitem(last=False)
 
 
 def _read(path: Path, index_path: Path, count: int, query: HistoryQuery) -> list[HistoryMessage]:
