@@ -6,8 +6,8 @@ the caller gets a 503, so a name never ends up taken without the rest of the sys
 user. The trade-off: a publish that timed out may still have been stored by JetStream; the user
 then exists on the bus without a credential and may sign up again, which publishes a second
 ``UserRegistered`` for the same name (consumers must apply it idempotently). A crash between the
-KV create and the publish leaves a credential without an event: that user can log in, but other
-services never hear of the sign-up (nothing reconciles the two yet).
+KV create and the publish leaves a credential without an event until the next auth start, which
+publishes the missing events (``reconcile.py``).
 
 Usernames are case-sensitive (``Alice`` and ``alice`` are two users). A login whose username or
 password could never have been signed up (wrong shape) is the same 401 as a wrong password.

@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 
 from fastapi import FastAPI
-from minitalk_common import bus, subjects
+from minitalk_common import bus, subjects, telemetry
 from minitalk_common.http import create_app, serve
 from minitalk_common.logs import setup_logging
 from nats.aio.client import Client as NATS
@@ -24,6 +24,7 @@ from .config import AuthSettings
 from .handlers import AuthService
 from .keys import KeyPair, MissingKey, TokenMinter, load_key_pair
 from .passwords import Hasher
+from .reconcile import publish_missing_registrations
 from .routes import auth_router
 from .store import CredentialStore
 
@@ -58,6 +59,7 @@ def build_app(settings: AuthSettings, keys: KeyPair) -> FastAPI:
             nc = await stack.enter_async_context(bus.connect(settings, "minitalk-auth"))
             js = nc.jetstream()
             await bus.ensure_streams(js, settings)
+            await publish_missing_registrations(js)
             hasher = Hasher(settings.bcrypt_cost, settings.hash_workers)
             stack.callback(hasher.close)
             store = CredentialStore(await js.key_value(subjects.CREDENTIALS_BUCKET))
@@ -69,6 +71,7 @@ def build_app(settings: AuthSettings, keys: KeyPair) -> FastAPI:
 
     app = create_app("MiniTalk auth", lifespan, readiness)
     app.include_router(auth_router(keys))
+    telemetry.instrument_app(app)
     return app
 
 
@@ -83,4 +86,5 @@ def main() -> None:
     except (MissingKey, ValueError) as exc:
         log.critical("refusing to start: %s", exc)
         sys.exit(2)
-    serve(build_app(settings, keys), settings)
+    with telemetry.telemetry("auth", settings.env):
+        serve(build_app(settings, keys), settings)
