@@ -137,7 +137,8 @@ def plot(run: dict[str, Any], path: Path) -> None:
     axes[2].set_ylabel("CPU % (100 = one core)")
     axes[2].set_xlabel("seconds since sending started")
     axes[2].set_xlim(left=min(t, default=0) - 1, right=max(t, default=0) + 1)
-    axes[2].legend(fontsize="small", ncol=3)
+    if axes[2].lines:
+        axes[2].legend(fontsize="small", ncol=3)
     fig.tight_layout()
     fig.savefig(path, dpi=90)
     plt.close(fig)
