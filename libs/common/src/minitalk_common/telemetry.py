@@ -1,61 +1,211 @@
 """OpenTelemetry for every service, and trace context across NATS in message headers.
 
-``setup_telemetry`` installs a TracerProvider only when an OTLP endpoint is configured
-(``OTEL_EXPORTER_OTLP_ENDPOINT`` or ``OTEL_EXPORTER_OTLP_TRACES_ENDPOINT``); otherwise the API's
-no-op tracer stays in place and tracing costs next to nothing. The standard ``OTEL_*`` settings
-(sampler, headers, timeouts, resource attributes) are honoured by the SDK itself.
+``setup_telemetry`` (or the ``telemetry`` context manager around ``serve``) decides once per
+process what is exported:
+
+- traces: to Datadog when ``DD_TRACE_ENABLED=true`` (ddtrace's OpenTelemetry TracerProvider, so
+  the same spans reach the agent at ``DD_AGENT_HOST``/``DD_TRACE_AGENT_URL``), else over OTLP/HTTP
+  when ``OTEL_EXPORTER_OTLP_ENDPOINT`` (or ``..._TRACES_ENDPOINT``) is set, through a batching
+  processor;
+- metrics: over OTLP/HTTP when ``OTEL_EXPORTER_OTLP_ENDPOINT`` (or ``..._METRICS_ENDPOINT``) is
+  set (see ``metrics.py``).
+
+Unset, nothing is installed: the API's no-op tracer and meter stay in place, ddtrace is never
+imported, and a span or a counter costs next to nothing. The standard ``OTEL_*`` settings
+(sampler, headers, timeouts, resource attributes, ``OTEL_SDK_DISABLED``, ``OTEL_*_EXPORTER=none``)
+are honoured.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING, Any
 
 from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
 
+if TYPE_CHECKING:
+    from nats.aio.client import Client as NATS
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.resources import Resource
+
+log = logging.getLogger("minitalk.telemetry")
+
 TRACER_NAME = "minitalk"
+#: Health probes make no spans (unless ``OTEL_PYTHON_FASTAPI_EXCLUDED_URLS`` says otherwise).
+EXCLUDED_URLS = "healthz,readyz"
+
+
+def _flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in ("true", "1")
+
+
+def _endpoint(signal: str) -> bool:
+    exporter = os.environ.get(f"OTEL_{signal}_EXPORTER", "otlp").strip().lower()
+    endpoint = os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or os.environ.get(
+        f"OTEL_EXPORTER_OTLP_{signal}_ENDPOINT"
+    )
+    return bool(endpoint) and exporter != "none" and not _flag("OTEL_SDK_DISABLED")
 
 
 def otlp_configured() -> bool:
-    return bool(
-        os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT")
-        or os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
-    )
+    """Traces go out over OTLP (an endpoint is set, the SDK and the exporter are not off)."""
+    return _endpoint("TRACES")
 
 
-def setup_telemetry(service: str, environment: str) -> object | None:
-    """Install the SDK's TracerProvider with OTLP/HTTP export when an endpoint is set."""
-    if not otlp_configured() or os.environ.get("OTEL_SDK_DISABLED", "").lower() == "true":
+def metrics_configured() -> bool:
+    return _endpoint("METRICS")
+
+
+def datadog_enabled() -> bool:
+    """``DD_TRACE_ENABLED=true``: traces go to the Datadog agent through ddtrace."""
+    return _flag("DD_TRACE_ENABLED")
+
+
+@dataclass
+class Telemetry:
+    """What ``setup_telemetry`` installed; ``shutdown`` flushes and stops it."""
+
+    service: str
+    tracer_provider: Any = None
+    meter_provider: MeterProvider | None = None
+
+    @property
+    def tracing(self) -> bool:
+        return self.tracer_provider is not None
+
+    def shutdown(self) -> None:
+        for provider in (self.tracer_provider, self.meter_provider):
+            shutdown = getattr(provider, "shutdown", None)
+            if callable(shutdown):
+                try:
+                    shutdown()
+                except Exception as exc:  # an unreachable collector must not fail the exit
+                    log.warning("telemetry shutdown: %s", exc)
+
+
+_active: Telemetry | None = None
+
+
+def active() -> Telemetry | None:
+    """The telemetry this process set up, if any."""
+    return _active
+
+
+def setup_telemetry(service: str, environment: str) -> Telemetry | None:
+    """Install the tracer (and meter) provider the environment asks for; None when neither."""
+    global _active
+    tracer_provider = _datadog_provider(service, environment) if datadog_enabled() else None
+    if tracer_provider is None and otlp_configured():
+        tracer_provider = _otlp_provider(resource(service, environment))
+    meter_provider = None
+    if metrics_configured():
+        from .metrics import setup_metrics
+
+        meter_provider = setup_metrics(resource(service, environment))
+    if tracer_provider is None and meter_provider is None:
         return None
+    if tracer_provider is not None:
+        trace.set_tracer_provider(tracer_provider)
+        _instrument_asyncio()
+    _active = Telemetry(service, tracer_provider, meter_provider)
+    log.info(
+        "telemetry: traces %s, metrics %s",
+        "to Datadog" if datadog_enabled() else "over OTLP" if tracer_provider else "off",
+        "over OTLP" if meter_provider else "off",
+    )
+    return _active
+
+
+def shutdown_telemetry(telemetry: Telemetry | None) -> None:
+    """Export what is buffered and stop the providers."""
+    global _active
+    if telemetry is not None:
+        telemetry.shutdown()
+    _active = None
+
+
+@contextmanager
+def telemetry(service: str, environment: str) -> Iterator[Telemetry | None]:
+    """Telemetry for the life of a process: ``with telemetry("rooms", env): serve(...)``."""
+    installed = setup_telemetry(service, environment)
+    try:
+        yield installed
+    finally:
+        shutdown_telemetry(installed)
+
+
+def service_version(service: str) -> str:
+    try:
+        return version(f"minitalk-{service}")
+    except PackageNotFoundError:
+        return "0.0.0"
+
+
+def resource(service: str, environment: str) -> Resource:
+    """service.name/version and deployment.environment; ``OTEL_SERVICE_NAME`` and
+    ``OTEL_RESOURCE_ATTRIBUTES`` win over these defaults."""
+    from opentelemetry.sdk.resources import OTELResourceDetector, Resource
+
+    defaults = {
+        "service.name": f"minitalk-{service}",
+        "service.version": service_version(service),
+        "deployment.environment": environment,
+    }
+    return Resource.create({**defaults, **OTELResourceDetector().detect().attributes})
+
+
+def _otlp_provider(res: Resource) -> Any:
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-    from opentelemetry.sdk.resources import Resource
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
-    try:
-        service_version = version(f"minitalk-{service}")
-    except PackageNotFoundError:
-        service_version = "0.0.0"
-    resource = Resource.create(
-        {
-            "service.name": os.environ.get("OTEL_SERVICE_NAME", f"minitalk-{service}"),
-            "service.version": service_version,
-            "deployment.environment": environment,
-        }
-    )
-    provider = TracerProvider(resource=resource)
+    provider = TracerProvider(resource=res)  # sampler from OTEL_TRACES_SAMPLER(_ARG)
     provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
-    trace.set_tracer_provider(provider)
     return provider
 
 
-def shutdown_telemetry(provider: object | None) -> None:
-    shutdown = getattr(provider, "shutdown", None)
-    if callable(shutdown):
-        shutdown()
+def _datadog_provider(service: str, environment: str) -> Any:
+    """ddtrace's TracerProvider: OpenTelemetry API spans become Datadog spans for the agent."""
+    os.environ.setdefault("DD_SERVICE", os.environ.get("OTEL_SERVICE_NAME", f"minitalk-{service}"))
+    os.environ.setdefault("DD_ENV", environment)
+    os.environ.setdefault("DD_VERSION", service_version(service))
+    os.environ.setdefault("DD_TRACE_OTEL_ENABLED", "true")
+    from ddtrace.opentelemetry import TracerProvider
+
+    return TracerProvider()
+
+
+def _instrument_asyncio() -> None:
+    if "asyncio" in os.environ.get("OTEL_PYTHON_DISABLED_INSTRUMENTATIONS", ""):
+        return
+    from opentelemetry.instrumentation.asyncio import AsyncioInstrumentor
+
+    instrumentor = AsyncioInstrumentor()
+    if not instrumentor.is_instrumented_by_opentelemetry:
+        instrumentor.instrument()
+
+
+def instrument_app(app: Any) -> None:
+    """Server spans named by route (``POST /api/chatrooms/{room_id}/invite``) for a FastAPI app,
+    when tracing is on; the health probes are left out."""
+    if _active is None or not _active.tracing:
+        return
+    from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+
+    excluded = None if os.environ.get("OTEL_PYTHON_FASTAPI_EXCLUDED_URLS") else EXCLUDED_URLS
+    FastAPIInstrumentor.instrument_app(
+        app,
+        tracer_provider=_active.tracer_provider,
+        meter_provider=_active.meter_provider,
+        excluded_urls=excluded,
+        exclude_spans=["receive", "send"],
+    )
 
 
 def tracer() -> trace.Tracer:
@@ -63,7 +213,7 @@ def tracer() -> trace.Tracer:
 
 
 def inject_headers(headers: MutableMapping[str, str]) -> None:
-    """Write the current trace context into NATS message headers."""
+    """Write the current trace context (``traceparent``/``tracestate``) into NATS headers."""
     propagate.inject(headers)
 
 
@@ -72,20 +222,62 @@ def extract_context(headers: Mapping[str, str] | None) -> otel_context.Context:
     return propagate.extract(dict(headers or {}))
 
 
-@contextmanager
-def producer_span(subject: str, message_id: str | None = None) -> Iterator[trace.Span]:
-    """A PRODUCER span for one NATS publish, with the messaging semantic conventions."""
-    attributes: dict[str, str] = {
+def _destination(subject: str) -> str:
+    """The subject without its last token (the room or partition): a low-cardinality name."""
+    head, _, _ = subject.rpartition(".")
+    return head or subject
+
+
+def _messaging(subject: str, operation: str, message_id: str | None) -> dict[str, str]:
+    attributes = {
         "messaging.system": "nats",
         "messaging.destination.name": subject,
-        "messaging.operation.type": "publish",
+        "messaging.destination.template": f"{_destination(subject)}.*",
+        "messaging.operation.type": operation,
+        "messaging.operation.name": operation,
     }
     if message_id:
         attributes["messaging.message.id"] = message_id
+    return attributes
+
+
+@contextmanager
+def producer_span(subject: str, message_id: str | None = None) -> Iterator[trace.Span]:
+    """A PRODUCER span for one NATS publish (or request), with the messaging semantic
+    conventions; inject the headers inside it so that the consumer's span is its child."""
     with tracer().start_as_current_span(
-        f"publish {subject.split('.', 1)[0]}", kind=trace.SpanKind.PRODUCER, attributes=attributes
+        f"publish {_destination(subject)}",
+        kind=trace.SpanKind.PRODUCER,
+        attributes=_messaging(subject, "publish", message_id),
     ) as span:
         yield span
+
+
+@contextmanager
+def consumer_span(
+    subject: str, headers: Mapping[str, str] | None, message_id: str | None = None
+) -> Iterator[trace.Span]:
+    """A CONSUMER span for handling one NATS message, parented on its ``traceparent``."""
+    with tracer().start_as_current_span(
+        f"process {_destination(subject)}",
+        context=extract_context(headers),
+        kind=trace.SpanKind.CONSUMER,
+        attributes=_messaging(subject, "process", message_id),
+    ) as span:
+        yield span
+
+
+def traced_headers(headers: Mapping[str, str] | None = None) -> dict[str, str] | None:
+    """``headers`` plus the current trace context; None when there is nothing to send."""
+    out = dict(headers or {})
+    inject_headers(out)
+    return out or None
+
+
+async def publish(nc: NATS, subject: str, data: bytes, message_id: str | None = None) -> None:
+    """A core NATS publish in a PRODUCER span, carrying the trace context in its headers."""
+    with producer_span(subject, message_id):
+        await nc.publish(subject, data, headers=traced_headers())
 
 
 def trace_id_of(headers: Mapping[str, str] | None) -> str | None:

@@ -7,7 +7,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from minitalk_common import subjects
+from minitalk_common import metrics, subjects
 from minitalk_common.telemetry import extract_context
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
@@ -75,7 +75,8 @@ class BatchWriter:
         return batch
 
     async def write(self, batch: Batch) -> None:
-        """Write a batch in a span linked to the trace of every event in it."""
+        """Write a batch in a span linked to the trace of every event in it; the span and the
+        metrics record its size, the rooms it touched and the write + fsync time."""
         if not batch.entries:
             return
         started = time.perf_counter()
@@ -86,16 +87,25 @@ class BatchWriter:
             attributes={
                 "messaging.system": "nats",
                 "messaging.destination.name": self._stream,
+                "messaging.operation.type": "process",
                 "messaging.batch.message_count": len(batch.entries),
             },
-        ):
+        ) as span:
             done = await self._store.write(batch.entries)
+            elapsed = time.perf_counter() - started
+            span.set_attribute("minitalk.batch.rooms", done.rooms)
+            span.set_attribute("minitalk.batch.written", done.written)
+            span.set_attribute("minitalk.batch.fsyncs", done.fsyncs)
+            span.set_attribute("minitalk.batch.flush_ms", round(elapsed * 1000, 3))
+        attributes = {"messaging.destination.name": self._stream}
+        metrics.BATCH_SIZE.record(len(batch.entries), attributes)
+        metrics.FLUSH_DURATION.record(elapsed, attributes)
         self._stats.written += done.written
         self._stats.skipped += done.skipped
         self._stats.room_writes += done.rooms
         self._stats.fsyncs += done.fsyncs
         if done.written:
-            self._stats.flushed((time.perf_counter() - started) * 1000)
+            self._stats.flushed(elapsed * 1000)
 
     async def _fill(self, batch: Batch, start: int, end: int) -> None:
         start = max(start, (await self._js.stream_info(self._stream)).state.first_seq)

@@ -15,7 +15,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from types import FrameType
 
 from fastapi import FastAPI
-from minitalk_common import bus, subjects
+from minitalk_common import bus, metrics, subjects, telemetry
 from minitalk_common.http import create_app, serve
 from minitalk_common.logs import setup_logging
 from nats.aio.client import Client as NATS
@@ -57,11 +57,14 @@ def build_app(settings: PersisterSettings) -> FastAPI:
         settings.rooms_dir.mkdir(parents=True, exist_ok=True)
         async with AsyncExitStack() as stack:
             nc = await stack.enter_async_context(bus.connect(settings, _client_name(settings)))
+            lag = {(s, f"persister-{s.lower()}"): _durable(stats, s) for s in STREAMS}
+            await stack.enter_async_context(metrics.projection_lag(nc.jetstream(), lag))
             async with _running(nc, settings, stats, runtime):
                 yield
 
     app = create_app("MiniTalk persister", lifespan, runtime.readiness)
     app.include_router(stats_router(stats))
+    telemetry.instrument_app(app)
     app.state.runtime = runtime
     return app
 
@@ -108,6 +111,10 @@ async def _guard(consumer: StreamConsumer, stop: asyncio.Event, runtime: Runtime
         signal.raise_signal(signal.SIGTERM)
 
 
+def _durable(stats: Stats, stream: str) -> metrics.Applied:
+    return lambda: stats.streams[stream].durable_seq
+
+
 def _client_name(settings: PersisterSettings) -> str:
     return f"persister-{settings.persister_partition}"
 
@@ -115,6 +122,7 @@ def _client_name(settings: PersisterSettings) -> str:
 def main() -> None:
     settings = PersisterSettings()
     setup_logging("persister", settings.log_level)
+    installed = telemetry.setup_telemetry("persister", settings.env)
     app = build_app(settings)
     runtime: Runtime = app.state.runtime
 
@@ -123,6 +131,9 @@ def main() -> None:
         sys.exit(1 if runtime.failed else 0)
 
     signal.signal(signal.SIGTERM, terminated)
-    serve(app, settings)
+    try:
+        serve(app, settings)
+    finally:
+        telemetry.shutdown_telemetry(installed)
     if runtime.failed:
         sys.exit(1)

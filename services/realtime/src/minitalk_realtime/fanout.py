@@ -12,7 +12,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 
-from minitalk_common import subjects
+from minitalk_common import metrics, subjects, telemetry
 from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
@@ -83,13 +83,19 @@ class Fanout:
             log.warning("flush after subscription change failed: %s", exc)
 
     async def _subscribe(self, subject: str, handler: RoomHandler) -> Subscription:
+        """Subscribe ``handler``; each message is handled in a CONSUMER span parented on its
+        headers' trace context, and a deliver counts once per local socket it reaches."""
         room_id = subjects.room_of(subject)
+        counted = subject == subjects.deliver_subject(room_id)
 
         async def on_msg(msg: Msg) -> None:
-            try:
-                await handler(room_id, msg.data)
-            except Exception:
-                log.exception("fan-out of %s failed", msg.subject)
+            with telemetry.consumer_span(msg.subject, msg.headers):
+                if counted:
+                    metrics.MESSAGES_DELIVERED.add(len(self._sids.get(room_id, ())))
+                try:
+                    await handler(room_id, msg.data)
+                except Exception:
+                    log.exception("fan-out of %s failed", msg.subject)
 
         return await self._nc.subscribe(subject, cb=on_msg)
 

@@ -11,7 +11,7 @@ from typing import Any, Protocol
 
 import msgspec
 import nats.errors
-from minitalk_common import events, subjects
+from minitalk_common import events, subjects, telemetry
 from minitalk_common.projection import Projection
 from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
@@ -93,7 +93,7 @@ class Hub:
         await self._require_member(username, command.room_id)
         notice = TypingNotice(command.room_id, username, command.is_typing)
         subject = subjects.typing_subject(command.room_id)
-        await self._nc.publish(subject, msgspec.json.encode(notice))
+        await telemetry.publish(self._nc, subject, msgspec.json.encode(notice))
 
     def _user(self, sid: str) -> str:
         username = self.sessions.user_of(sid)

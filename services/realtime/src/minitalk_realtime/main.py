@@ -17,7 +17,7 @@ from typing import Any
 import nats.errors
 import socketio
 from fastapi import FastAPI
-from minitalk_common import bus, http, tokens
+from minitalk_common import bus, http, metrics, subjects, telemetry, tokens
 from minitalk_common.logs import setup_logging
 from nats.js import JetStreamContext
 
@@ -90,9 +90,18 @@ def build_app(settings: RealtimeSettings) -> Any:
             starting = asyncio.create_task(become_ready(runtime, js, settings))
             stack.callback(starting.cancel)
             stack.push_async_callback(sio.shutdown)
+            lag = {(subjects.ROOMS_STREAM, "realtime-rooms"): lambda: hub.projection.seq}
+            await stack.enter_async_context(metrics.projection_lag(js, lag))
             yield
 
+    metrics.gauge(
+        "minitalk.realtime.sockets",
+        "{socket}",
+        "Socket.IO connections this process holds",
+        lambda: len(runtime.hub.sessions) if runtime.hub else None,
+    )
     api = http.create_app("minitalk-realtime", lifespan, lambda: readiness(runtime))
+    telemetry.instrument_app(api)
     return socketio.ASGIApp(sio, other_asgi_app=api, socketio_path="socket.io")
 
 
@@ -102,4 +111,5 @@ def main() -> None:
     for name in ("uvicorn.error", "uvicorn.access"):
         logging.getLogger(name).addFilter(RedactTokens())
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    http.serve(build_app(settings), settings)
+    with telemetry.telemetry("realtime", settings.env):
+        http.serve(build_app(settings), settings)

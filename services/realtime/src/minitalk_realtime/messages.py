@@ -15,16 +15,14 @@ from typing import Any
 
 import msgspec
 import nats.errors
-from minitalk_common import bus, events, subjects
+from minitalk_common import bus, events, metrics, subjects, telemetry
 from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
-from opentelemetry import trace
 
 from .errors import NotStored
 from .payloads import SendMessage
 
 log = logging.getLogger("minitalk.realtime.messages")
-tracer = trace.get_tracer("minitalk.realtime")
 
 #: Namespace of the event ids derived from ``sender:clientMsgId``.
 NAMESPACE = uuid.UUID("6f0f5a1e-8d3c-4d0e-9a53-1c2b8f5e7a10")
@@ -75,13 +73,11 @@ class MessageSender:
             content=command.content,
             client_msg_id=command.client_msg_id,
         )
-        with tracer.start_as_current_span(
-            "send_message", kind=trace.SpanKind.PRODUCER, attributes=_span_attributes(event)
-        ):
-            seq, duplicate = await self._store(event)
-            at = await self._stored_at(seq, event.at) if duplicate else event.at
-            if not duplicate:
-                await self._deliver(event, seq, at)
+        seq, duplicate = await self._store(event)
+        at = await self._stored_at(seq, event.at) if duplicate else event.at
+        if not duplicate:
+            metrics.MESSAGES_PUBLISHED.add(1)
+            await self._deliver(event, seq, at)
         return {"ok": True, "id": event.id, "seq": seq, "timestamp": timestamp(at)}
 
     async def _store(self, event: events.MessageSent) -> tuple[int, bool]:
@@ -105,16 +101,8 @@ class MessageSender:
 
     async def _deliver(self, event: events.MessageSent, seq: int, at: datetime) -> None:
         data = msgspec.json.encode(wire_message(event, seq, at))
+        subject = subjects.deliver_subject(event.room_id)
         try:
-            await self._nc.publish(subjects.deliver_subject(event.room_id), data)
+            await telemetry.publish(self._nc, subject, data, message_id=event.id)
         except nats.errors.Error as exc:  # stored: history still has it after a reconnect
             log.warning("live delivery of message %s failed: %r", event.id, exc)
-
-
-def _span_attributes(event: events.MessageSent) -> dict[str, str]:
-    return {
-        "messaging.system": "nats",
-        "messaging.operation.type": "publish",
-        "messaging.destination.name": subjects.message_subject(event.room_id),
-        "messaging.message.id": event.id,
-    }

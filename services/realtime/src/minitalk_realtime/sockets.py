@@ -17,6 +17,7 @@ from urllib.parse import parse_qs
 
 import socketio
 from minitalk_common import tokens
+from opentelemetry import trace
 
 from . import payloads
 from .config import RealtimeSettings
@@ -24,6 +25,7 @@ from .errors import Internal, NotReady, RealtimeError, error_ack, error_event
 from .hub import Hub
 
 log = logging.getLogger("minitalk.realtime.sockets")
+tracer = trace.get_tracer("minitalk.realtime")
 
 Handler = Callable[[str, Any], Awaitable[dict[str, Any]]]
 
@@ -77,14 +79,18 @@ def register(sio: socketio.AsyncServer, runtime: Runtime, settings: RealtimeSett
         return runtime.hub
 
     async def connect(sid: str, environ: dict[str, Any], auth: Any = None) -> None:
-        try:
-            ready_hub, verifier = await runtime.wait_ready(settings.connect_ready_wait_s)
-            identity = verifier.verify(token_of(environ, auth))
-        except NotReady as exc:
-            raise socketio.exceptions.ConnectionRefusedError(exc.message) from exc
-        except tokens.InvalidToken as exc:
-            raise socketio.exceptions.ConnectionRefusedError(str(exc)) from exc
-        await ready_hub.connect(sid, identity.username)
+        with _event_span("connect", None) as span:
+            try:
+                ready_hub, verifier = await runtime.wait_ready(settings.connect_ready_wait_s)
+                identity = verifier.verify(token_of(environ, auth))
+            except NotReady as exc:
+                _refused(span, exc.message)
+                raise socketio.exceptions.ConnectionRefusedError(exc.message) from exc
+            except tokens.InvalidToken as exc:
+                _refused(span, str(exc))
+                raise socketio.exceptions.ConnectionRefusedError(str(exc)) from exc
+            span.set_attribute("enduser.id", identity.username)
+            await ready_hub.connect(sid, identity.username)
 
     async def disconnect(sid: str, reason: Any = None) -> None:
         if runtime.hub is not None:
@@ -125,14 +131,31 @@ def _answered(sio: socketio.AsyncServer, name: str, handler: Handler) -> Callabl
     """Run ``handler`` with the event's first argument; map every failure in one place."""
 
     async def on_event(sid: str, *args: Any) -> dict[str, Any]:
-        try:
-            return await handler(sid, args[0] if args else None)
-        except RealtimeError as exc:
-            failure = exc
-        except Exception:
-            log.exception("%s from %s failed", name, sid)
-            failure = Internal()
-        await sio.emit("error", error_event(failure), to=sid)
-        return error_ack(failure)
+        payload = args[0] if args else None
+        with _event_span(name, payload) as span:
+            try:
+                return await handler(sid, payload)
+            except RealtimeError as exc:
+                failure = exc
+            except Exception as exc:
+                log.exception("%s from %s failed", name, sid)
+                span.record_exception(exc)
+                failure = Internal()
+            _refused(span, failure.message)
+            await sio.emit("error", error_event(failure), to=sid)
+            return error_ack(failure)
 
     return on_event
+
+
+def _event_span(name: str, payload: Any) -> contextlib.AbstractContextManager[trace.Span]:
+    """The SERVER span of one Socket.IO event (a trace starts here), named by the event."""
+    attributes = {"rpc.system": "socket.io", "rpc.method": name}
+    room_id = payload.get("roomId") if isinstance(payload, dict) else None
+    if isinstance(room_id, str):
+        attributes["minitalk.room.id"] = room_id[:128]
+    return tracer.start_as_current_span(name, kind=trace.SpanKind.SERVER, attributes=attributes)
+
+
+def _refused(span: trace.Span, message: str) -> None:
+    span.set_status(trace.StatusCode.ERROR, message)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from minitalk_common import subjects
+from minitalk_common import subjects, telemetry
 from nats.aio.client import Client as NATS
 from nats.errors import NoRespondersError
 from nats.errors import TimeoutError as NatsTimeout
@@ -61,11 +61,17 @@ class HistoryClient:
     async def messages(self, query: HistoryQuery) -> list[dict[str, Any]]:
         """The messages the persister holds for the query, oldest first."""
         subject = subjects.history_subject(subjects.partition_of(query.room_id, self._partitions))
-        try:
-            reply = await self._nc.request(subject, query.to_json(), timeout=self._timeout)
-        except (NoRespondersError, NatsTimeout, TimeoutError) as exc:
-            log.warning("history of %s on %s: %r", query.room_id, subject, exc)
-            raise errors.HistoryUnavailable() from exc
+        with telemetry.producer_span(subject):
+            try:
+                reply = await self._nc.request(
+                    subject,
+                    query.to_json(),
+                    timeout=self._timeout,
+                    headers=telemetry.traced_headers(),
+                )
+            except (NoRespondersError, NatsTimeout, TimeoutError) as exc:
+                log.warning("history of %s on %s: %r", query.room_id, subject, exc)
+                raise errors.HistoryUnavailable() from exc
         return _messages_of(query.room_id, reply.data)
 
 
