@@ -12,8 +12,7 @@ from pathlib import Path
 import pytest
 from minitalk_local.system import nginx_binary
 
-from .conftest import ROOT
-from .test_images import final_stage
+from .conftest import ROOT, final_stage
 
 TEMPLATE = ROOT / "edge" / "minitalk.conf.template"
 # The entrypoint's selection of variables (20-envsubst-on-templates.sh): every environment

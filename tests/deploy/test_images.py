@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import subprocess
 import sys
 import threading
@@ -17,7 +16,7 @@ from pathlib import Path
 import pytest
 from minitalk_local.processes import free_port
 
-from .conftest import ROOT, SERVICES, rel, run, tool
+from .conftest import ROOT, SERVICES, final_stage, instructions, rel, run, tool
 
 DOCKERFILES = [
     *sorted(ROOT.glob("services/*/Dockerfile")),
@@ -25,24 +24,6 @@ DOCKERFILES = [
     ROOT / "loadtests" / "Dockerfile",
 ]
 SERVICE_PORTS = {"auth": 8001, "rooms": 8002, "realtime": 8003, "persister": 8004}
-
-
-def instructions(path: Path) -> list[tuple[str, str]]:
-    """(INSTRUCTION, arguments) of a Dockerfile, continuation lines joined."""
-    text = re.sub(r"\\\n\s*", " ", path.read_text())
-    found = []
-    for line in text.splitlines():
-        line = line.strip()
-        if line and not line.startswith("#"):
-            word, _, rest = line.partition(" ")
-            found.append((word.upper(), rest.strip()))
-    return found
-
-
-def final_stage(path: Path) -> list[tuple[str, str]]:
-    steps = instructions(path)
-    last_from = max(i for i, (word, _) in enumerate(steps) if word == "FROM")
-    return steps[last_from:]
 
 
 def test_every_service_has_a_dockerfile() -> None:

@@ -21,7 +21,8 @@ from .conftest import K8S, find, render
 
 def job_container() -> dict[str, Any]:
     job = find(render(K8S / "overlays" / "local"), "Job", "streams-init")
-    (container,) = job["spec"]["template"]["spec"]["containers"]
+    containers: list[dict[str, Any]] = job["spec"]["template"]["spec"]["containers"]
+    (container,) = containers
     return container
 
 
