@@ -103,12 +103,15 @@ def test_datadog_profile_takes_apm_and_otlp() -> None:
     assert env["DD_OTLP_CONFIG_RECEIVER_PROTOCOLS_HTTP_ENDPOINT"] == "0.0.0.0:4318"
     assert env["DD_API_KEY"] == "${DD_API_KEY:-}"
     for name in SERVICES:
-        assert services()[name]["environment"]["DD_SERVICE"] == f"minitalk-{name}"
+        service_env = services()[name]["environment"]
+        assert service_env["DD_SERVICE"] == f"minitalk-{name}"
+        assert service_env["DD_AGENT_HOST"] == "datadog-agent"
+        assert service_env["DD_TRACE_ENABLED"] == "${DD_TRACE_ENABLED:-false}"
 
 
 def test_loadtest_profile_runs_the_load_generator_against_the_frontend() -> None:
     loadtest = services()["loadtest"]
     assert loadtest["build"]["dockerfile"] == "loadtests/Dockerfile"
     assert (ROOT / "loadtests" / "Dockerfile").is_file()
-    assert loadtest["command"] == ["python", "-m", "minitalk_loadtest"]
+    assert loadtest["entrypoint"] == ["python", "-m", "minitalk_loadtest"]
     assert loadtest["environment"]["MINITALK_LOADTEST_URL"] == "http://frontend:8080"

