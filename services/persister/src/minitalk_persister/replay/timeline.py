@@ -1,0 +1,154 @@
+"""``room ID --at POINT``: a room as it was at a point in the log.
+
+POINT is one of:
+
+- an ISO-8601 time (``2024-05-01T12:00:00Z``; UTC when no offset): the room's events whose
+  ``at`` is at or before it, messages and membership alike;
+- ``rooms:<seq>``: the room after its ROOMS events up to that ROOMS sequence; messages up to the
+  time of the last of those events;
+- ``messages:<seq>``: the messages up to that MESSAGES sequence; membership as of the time of the
+  last of those messages;
+- ``now`` (the default): everything.
+
+The events come from the streams (the room's subjects only), or with ``--files`` from the room
+files in ``--data`` (which also hold messages older than the MESSAGES age limit).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from minitalk_common import events, subjects
+from nats.js import JetStreamContext
+
+from ..roomfile import MESSAGES, ROOMS, Line, path_of, time_us
+from . import streams
+from .files import lines
+from .streams import ReplayError, Stored
+
+#: A room's events of one stream, in sequence order: (seq, event).
+Events = list[tuple[int, events.Event]]
+
+
+@dataclass(frozen=True)
+class At:
+    """A point in the log (nothing set: now)."""
+
+    time_us: int | None = None
+    stream: str | None = None
+    seq: int | None = None
+    #: As the user wrote it.
+    text: str = "now"
+
+    @classmethod
+    def parse(cls, text: str) -> At:
+        kind, _, number = text.partition(":")
+        if text == "now":
+            return cls()
+        if kind in ("rooms", "messages") and number.isdigit():
+            stream = ROOMS if kind == "rooms" else MESSAGES
+            return cls(stream=stream, seq=int(number), text=text)
+        try:
+            return cls(time_us=time_us(datetime.fromisoformat(text)), text=text)
+        except ValueError as exc:
+            raise ReplayError(
+                f"--at {text!r}: expected an ISO time, rooms:<seq>, messages:<seq> or now"
+            ) from exc
+
+
+@dataclass
+class RoomView:
+    room_id: str
+    at: At
+    name: str | None = None
+    created_by: str | None = None
+    created_at: datetime | None = None
+    members: list[str] = field(default_factory=list)
+    deleted: bool = False
+    rooms_seq: int = 0
+    messages_seq: int = 0
+    message_count: int = 0
+    last_messages: list[tuple[int, events.MessageSent]] = field(default_factory=list)
+
+    @property
+    def exists(self) -> bool:
+        return self.name is not None
+
+    def apply(self, seq: int, event: events.Event) -> None:
+        """One ROOMS event, as the rooms service's projection applies it."""
+        self.rooms_seq = seq
+        if isinstance(event, events.RoomCreated):
+            self.name, self.created_by, self.created_at = event.name, event.actor, event.at
+            self.members = list(dict.fromkeys(event.participants))
+        elif isinstance(event, events.MembersInvited):
+            self.members += [u for u in event.participants if u not in self.members]
+        elif isinstance(event, events.MemberLeft) and event.username in self.members:
+            self.members.remove(event.username)
+        elif isinstance(event, events.RoomDeleted):
+            self.deleted, self.members = True, []
+
+
+def view(room_id: str, at: At, rooms: Events, messages: Events, last: int) -> RoomView:
+    """The room at ``at`` from its ROOMS and MESSAGES events."""
+    room = RoomView(room_id, at)
+    kept: deque[tuple[int, events.MessageSent]] = deque(maxlen=last)
+
+    def fold_rooms(keep: Callable[[int, events.Event], bool]) -> int | None:
+        applied = [(s, e) for s, e in rooms if keep(s, e)]
+        for seq, event in applied:
+            room.apply(seq, event)
+        return time_us(applied[-1][1].at) if applied else None
+
+    def fold_messages(keep: Callable[[int, events.Event], bool]) -> int | None:
+        until = None
+        for seq, event in messages:
+            if isinstance(event, events.MessageSent) and keep(seq, event):
+                kept.append((seq, event))
+                room.message_count += 1
+                room.messages_seq, until = seq, time_us(event.at)
+        return until
+
+    if at.stream == ROOMS:
+        until = fold_rooms(lambda s, e: s <= (at.seq or 0))
+        fold_messages(lambda s, e: until is not None and time_us(e.at) <= until)
+    elif at.stream == MESSAGES:
+        until = fold_messages(lambda s, e: s <= (at.seq or 0))
+        fold_rooms(lambda s, e: until is not None and time_us(e.at) <= until)
+    else:
+        fold_rooms(lambda s, e: at.time_us is None or time_us(e.at) <= at.time_us)
+        fold_messages(lambda s, e: at.time_us is None or time_us(e.at) <= at.time_us)
+    room.last_messages = list(kept)
+    return room
+
+
+async def from_streams(js: JetStreamContext, room_id: str, at: At) -> tuple[Events, Events]:
+    """The room's events, read from its subjects of the ROOMS and MESSAGES streams."""
+    found: dict[str, Events] = {ROOMS: [], MESSAGES: []}
+    for stream, subject in (
+        (ROOMS, subjects.room_subject(room_id)),
+        (MESSAGES, subjects.message_subject(room_id)),
+    ):
+
+        def take(msg: Stored, into: Events = found[stream]) -> None:
+            into.append((msg.seq, events.decode(msg.data)))
+
+        end = at.seq if at.stream == MESSAGES and stream == MESSAGES else None
+        await streams.read(js, stream, subject, take, end=end)
+    return found[ROOMS], found[MESSAGES]
+
+
+def from_files(rooms_dir: Path, room_id: str) -> tuple[Events, Events]:
+    """The room's events, read from its room files."""
+    found: dict[str, Events] = {}
+    for stream in (ROOMS, MESSAGES):
+        path = path_of(rooms_dir, room_id, stream)
+        found[stream] = _decoded(lines(path)) if path.exists() else []
+    return found[ROOMS], found[MESSAGES]
+
+
+def _decoded(source: Iterable[Line]) -> Events:
+    return [(line.seq, events.decode(bytes(line.event))) for line in source]
