@@ -1,9 +1,10 @@
 """CPU and memory of named processes (and their children) from /proc, sampled every second.
 
 No psutil: ``/proc/<pid>/stat`` gives user+system CPU ticks and the parent pid,
-``/proc/<pid>/status`` the resident set (VmRSS). A name stands for a process and every
-descendant (nginx's workers, the load generator's worker processes) that is not tracked under
-a name of its own (the services the load generator started).
+``/proc/<pid>/status`` the resident set (VmRSS), ``/proc/<pid>/schedstat`` how long the main
+thread sat runnable waiting for a CPU (on a shared machine: how starved the process was).
+A name stands for a process and every descendant (nginx's workers, the load generator's worker
+processes) that is not tracked under a name of its own (the services the generator started).
 """
 
 from __future__ import annotations
@@ -27,6 +28,14 @@ def stat_of(pid: int) -> tuple[int, int] | None:
         return None
     fields = text[text.rindex(")") + 2 :].split()
     return int(fields[1]), int(fields[11]) + int(fields[12])
+
+
+def run_delay_ns(pid: int) -> int:
+    """Time the process's main thread spent runnable but waiting for a CPU (schedstat)."""
+    try:
+        return int((PROC / str(pid) / "schedstat").read_text().split()[1])
+    except (OSError, IndexError, ValueError):
+        return 0
 
 
 def rss_kb(pid: int) -> int:
@@ -59,16 +68,32 @@ def family(pid: int, kids: dict[int, list[int]], apart: set[int]) -> list[int]:
     return found
 
 
+def rss_mb_now(pids: dict[str, int]) -> dict[str, float]:
+    """RSS of each named process (with its untracked descendants) right now, in MB."""
+    kids = children_map()
+    roots = set(pids.values())
+    return {
+        name: round(sum(rss_kb(p) for p in family(pid, kids, roots)) / 1024, 1)
+        for name, pid in pids.items()
+    }
+
+
 @dataclass
 class Track:
     pid: int
     samples: list[tuple[float, float, float]] = field(default_factory=list)
+    #: per sample: percent of the interval the main thread waited for a CPU.
+    waits: list[float] = field(default_factory=list)
+    last_delay: int = 0
     first_ticks: int | None = None
     last_ticks: int = 0
     last_time: float = 0.0
 
     def summary(self, since: float, until: float) -> dict[str, Any]:
-        window = [s for s in self.samples if since <= s[0] <= until] or self.samples
+        picked = [i for i, s in enumerate(self.samples) if since <= s[0] <= until]
+        picked = picked or list(range(len(self.samples)))
+        window = [self.samples[i] for i in picked]
+        waits = [self.waits[i] for i in picked]
         cpu = [s[1] for s in window]
         rss = [s[2] for s in window]
         return {
@@ -76,6 +101,7 @@ class Track:
             "cpu_percent_avg": round(sum(cpu) / len(cpu), 1) if cpu else 0.0,
             "cpu_percent_max": round(max(cpu), 1) if cpu else 0.0,
             "cpu_s_total": round((self.last_ticks - (self.first_ticks or 0)) / TICKS, 2),
+            "cpu_wait_percent_avg": round(sum(waits) / len(waits), 1) if waits else 0.0,
             "rss_mb_max": round(max(rss), 1) if rss else 0.0,
             "rss_mb_end": round(rss[-1], 1) if rss else 0.0,
         }
@@ -112,13 +138,17 @@ class Sampler:
             pids = family(track.pid, kids, roots)
             ticks = sum(s[1] for p in pids if (s := stat_of(p)) is not None)
             rss = sum(rss_kb(p) for p in pids) / 1024
+            delay = run_delay_ns(track.pid)
             if track.first_ticks is None:
                 track.first_ticks, track.last_ticks, track.last_time = ticks, ticks, now
+                track.last_delay = delay
                 continue
             elapsed = now - track.last_time
             cpu = 100.0 * (ticks - track.last_ticks) / TICKS / elapsed if elapsed > 0 else 0.0
+            wait = (delay - track.last_delay) / 1e7 / elapsed if elapsed > 0 else 0.0
             track.samples.append((now, cpu, rss))
-            track.last_ticks, track.last_time = ticks, now
+            track.waits.append(round(wait, 1))
+            track.last_ticks, track.last_time, track.last_delay = ticks, now, delay
 
     def summary(self, since: float = 0.0, until: float = float("inf")) -> dict[str, Any]:
         """Per name: CPU % (100 = one core) and RSS over the samples in [since, until]."""

@@ -87,11 +87,30 @@ def section(run: dict[str, Any], title: str) -> list[str]:
             f"{t['lost']} missed after catch-up.",
         ]
     if run["processes"]:
-        lines += ["", "Processes during the send window (CPU 100% = one core):", ""]
+        lines += [
+            "",
+            "Processes during the send window (CPU 100% = one core; waiting for CPU = runnable "
+            "but not running, main thread):",
+            "",
+        ]
         lines += _rows(
-            ["process", "CPU avg %", "CPU max %", "RSS max MB"],
             [
-                [name, p["cpu_percent_avg"], p["cpu_percent_max"], p["rss_mb_max"]]
+                "process",
+                "CPU avg %",
+                "CPU max %",
+                "waiting for CPU %",
+                "RSS max MB",
+                "RSS KB per socket",
+            ],
+            [
+                [
+                    name,
+                    p["cpu_percent_avg"],
+                    p["cpu_percent_max"],
+                    p.get("cpu_wait_percent_avg", "-"),
+                    p["rss_mb_max"],
+                    p.get("rss_kb_per_socket", "-"),
+                ]
                 for name, p in run["processes"].items()
             ],
         )

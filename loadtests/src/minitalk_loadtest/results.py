@@ -160,6 +160,11 @@ def merge(shards: Sequence[dict[str, Any]]) -> dict[str, Any]:
     for s in shards:
         for name, summary in s["processes"].items():
             processes[name if len(shards) == 1 else f"shard{s['shard']}/{name}"] = summary
+    connected = sum(p["setup"].get("connected", 0) for p in parts)
+    for summary in processes.values():
+        if "rss_mb_before_sockets" in summary and connected:
+            grown = summary["rss_mb_max"] - summary["rss_mb_before_sockets"]
+            summary["rss_kb_per_socket"] = round(grown * 1024 / connected, 1)
     return {
         "config": config,
         "machines": [s["machine"] for s in shards],

@@ -13,7 +13,7 @@ from typing import Any
 from .config import RunConfig
 from .live import Progress
 from .plan import Partition
-from .procstat import Sampler
+from .procstat import Sampler, rss_mb_now
 from .results import shard_report
 from .worker import process_main
 
@@ -47,6 +47,7 @@ def run_shard(
         )
         for w in range(cfg.workers)
     ]
+    baseline = rss_mb_now(service_pids or {})  # before any socket is connected
     for proc in procs:
         proc.start()
     title = f"{cfg.target} {cfg.scenario}: {cfg.users} users, {cfg.rooms} rooms, {cfg.rate}/s"
@@ -70,12 +71,15 @@ def run_shard(
             proc.join(10)
             if proc.is_alive():
                 proc.terminate()
+    processes = sampler.summary(*window)
+    for name, rss in baseline.items():
+        processes[name]["rss_mb_before_sockets"] = rss
     return shard_report(
         dataclasses.asdict(cfg),
         shard,
         shards,
         list(results.values()),
-        sampler.summary(*window),
+        processes,
         sampler.series(),
         start_at.value,
     )

@@ -4,6 +4,7 @@ an nginx edge sized for 10,000+ sockets), with every process's pid for the sampl
 from __future__ import annotations
 
 import contextlib
+import subprocess
 import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -33,7 +34,8 @@ def local_system(
     """Start everything under ``workdir``; stop it all on exit. Service logs go to ``log``.
 
     Services named in ``profile`` run under pyinstrument; each writes
-    ``workdir/profile-<service>.txt`` when it stops (at the end of the run).
+    ``workdir/profile-<service>.pyisession`` when it stops (at the end of the run), rendered
+    as a call tree (``profile-<service>.txt``) and by self time (``...-flat.txt``).
     """
     from minitalk_local.edge import ROOT, render_server, write_main_config
     from minitalk_local.processes import Proc, free_port, wait_port
@@ -44,8 +46,8 @@ def local_system(
             system.start_service(service, wait=False)
             return
         port = system.ports[service] = free_port()
-        out = workdir / f"profile-{service}.txt"
-        argv = [sys.executable, "-m", "pyinstrument", "-r", "text", "-o", str(out)]
+        out = workdir / f"profile-{service}.pyisession"
+        argv = [sys.executable, "-m", "pyinstrument", "-r", "session", "-o", str(out)]
         system.procs[service] = Proc(
             service,
             [*argv, "-m", f"minitalk_{service}"],
@@ -100,3 +102,14 @@ def local_system(
         nats.stop()
         if log is None:
             sink.close()
+        for session in workdir.glob("profile-*.pyisession"):
+            render_profile(session)
+
+
+def render_profile(session: Path) -> None:
+    """The call tree and the functions by self time of a pyinstrument session, as text."""
+    base = [sys.executable, "-m", "pyinstrument", "--load", str(session), "-r", "text"]
+    tree = session.with_suffix(".txt")
+    flat = session.with_name(session.stem + "-flat.txt")
+    subprocess.run([*base, "-o", str(tree)], check=False)
+    subprocess.run([*base, "-p", "flat=true", "-o", str(flat)], check=False)
