@@ -56,3 +56,14 @@ async def test_ensure_streams_is_idempotent(
     await bus.ensure_streams(js, nats_settings)
     info = await js.stream_info(subjects.MESSAGES_STREAM)
     assert info.config.subjects == ["messages.>"]
+
+
+async def test_ensure_streams_twice_keeps_the_buckets(
+    js: JetStreamContext, nats_settings: bus.NatsSettings
+) -> None:
+    kv = await js.key_value(subjects.CREDENTIALS_BUCKET)
+    await kv.put("alice", b"kept")
+    await bus.ensure_streams(js, nats_settings)  # the bucket exists: checked, not recreated
+    assert (await kv.get("alice")).value == b"kept"
+    info = await js.stream_info(f"KV_{subjects.CREDENTIALS_BUCKET}")
+    assert info.config.num_replicas == nats_settings.stream_replicas

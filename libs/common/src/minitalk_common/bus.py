@@ -94,6 +94,15 @@ async def ensure_streams(js: JetStreamContext, settings: NatsSettings) -> None:
         except BadRequestError as exc:
             if exc.err_code != 10058:
                 raise
+            await _set_replicas(js, f"KV_{bucket}", settings.stream_replicas)
+
+
+async def _set_replicas(js: JetStreamContext, stream: str, replicas: int) -> None:
+    """Bring an existing bucket's stream to ``replicas`` (e.g. after moving from R1 to R3)."""
+    config = (await js.stream_info(stream)).config
+    if config.num_replicas != replicas:
+        config.num_replicas = replicas
+        await js.update_stream(config)
 
 
 async def publish_event(

@@ -51,6 +51,8 @@ class ServiceSettings(NatsSettings, TelemetrySettings):
     #: HTTP bind address and port of the service.
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
+    #: Proxies whose X-Forwarded-For/-Proto are trusted (comma separated, or ``*``): the edge.
+    forwarded_allow_ips: str = "127.0.0.1"
 
     @model_validator(mode="after")
     def _absolute_data_dir(self) -> ServiceSettings:

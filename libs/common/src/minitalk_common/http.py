@@ -42,6 +42,6 @@ def serve(app: Any, settings: ServiceSettings) -> None:
         log_level=settings.log_level.lower(),
         access_log=False,
         proxy_headers=True,
-        forwarded_allow_ips="127.0.0.1",
+        forwarded_allow_ips=settings.forwarded_allow_ips,
         timeout_graceful_shutdown=10,
     )
