@@ -182,13 +182,20 @@ def _datadog_provider(service: str, environment: str) -> Any:
 
 
 def _instrument_asyncio() -> None:
+    """Spans for the coroutines and ``to_thread`` functions named in
+    ``OTEL_PYTHON_ASYNCIO_COROUTINE_NAMES_TO_TRACE`` / ``..._TO_THREAD_FUNCTION_NAMES_TO_TRACE``.
+
+    Its metrics (a counter and a histogram point for every task, ``wait_for`` and ``gather``,
+    NATS client internals included) are left out: they cost more than everything else together.
+    """
     if "asyncio" in os.environ.get("OTEL_PYTHON_DISABLED_INSTRUMENTATIONS", ""):
         return
     from opentelemetry.instrumentation.asyncio import AsyncioInstrumentor
+    from opentelemetry.metrics import NoOpMeterProvider
 
     instrumentor = AsyncioInstrumentor()
     if not instrumentor.is_instrumented_by_opentelemetry:
-        instrumentor.instrument()
+        instrumentor.instrument(meter_provider=NoOpMeterProvider())
 
 
 def instrument_app(app: Any) -> None:
@@ -208,8 +215,13 @@ def instrument_app(app: Any) -> None:
     )
 
 
+#: A proxy until a provider is installed, then that provider's tracer (fetched once: getting a
+#: tracer from the SDK builds a new one each time).
+_TRACER = trace.get_tracer(TRACER_NAME)
+
+
 def tracer() -> trace.Tracer:
-    return trace.get_tracer(TRACER_NAME)
+    return _TRACER
 
 
 def inject_headers(headers: MutableMapping[str, str]) -> None:
