@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import nats
 import nats.errors
@@ -27,8 +28,7 @@ class ReplayError(Exception):
     """A failure the tool reports in one line and exits non-zero for."""
 
 
-@dataclass(frozen=True, slots=True)
-class Stored:
+class Stored(NamedTuple):
     """A message as the stream holds it."""
 
     seq: int
@@ -123,8 +123,7 @@ async def _consume(
         nonlocal count
         if done.done():
             return
-        meta = msg.metadata
-        seq = meta.sequence.stream
+        seq, pending = _position(msg)
         if seq > stop:
             done.set_result(None)
             return
@@ -134,7 +133,7 @@ async def _consume(
         except Exception as exc:
             done.set_exception(exc)
             return
-        if seq >= stop or meta.num_pending == 0:
+        if seq >= stop or pending == 0:
             done.set_result(None)
 
     if last_per_subject:
@@ -165,3 +164,14 @@ async def _consume(
         with contextlib.suppress(nats.errors.Error):
             await sub.unsubscribe()
     return count
+
+
+def _position(msg: Msg) -> tuple[int, int]:
+    """The stream sequence and the pending count of a delivered message, from its reply subject
+    (``$JS.ACK.<stream>.<consumer>.<delivered>.<seq>.<cseq>.<time>.<pending>``: a quick split
+    where nats.py would build a whole metadata object; other forms go through nats.py)."""
+    tokens = (msg.reply or "").split(".")
+    if len(tokens) == 9 and tokens[0] == "$JS":
+        return int(tokens[5]), int(tokens[8])
+    meta = msg.metadata
+    return meta.sequence.stream, meta.num_pending

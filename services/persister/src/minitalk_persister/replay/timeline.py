@@ -16,6 +16,7 @@ files in ``--data`` (which also hold messages older than the MESSAGES age limit)
 
 from __future__ import annotations
 
+import contextlib
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -134,7 +135,8 @@ async def from_streams(js: JetStreamContext, room_id: str, at: At) -> tuple[Even
     ):
 
         def take(msg: Stored, into: Events = found[stream]) -> None:
-            into.append((msg.seq, events.decode(msg.data)))
+            with contextlib.suppress(events.BadEvent):  # no service could read it either
+                into.append((msg.seq, events.decode(msg.data)))
 
         end = at.seq if at.stream == MESSAGES and stream == MESSAGES else None
         await streams.read(js, stream, subject, take, end=end)
@@ -151,4 +153,8 @@ def from_files(rooms_dir: Path, room_id: str) -> tuple[Events, Events]:
 
 
 def _decoded(source: Iterable[Line]) -> Events:
-    return [(line.seq, events.decode(bytes(line.event))) for line in source]
+    found: Events = []
+    for line in source:
+        with contextlib.suppress(events.BadEvent):
+            found.append((line.seq, events.decode(bytes(line.event))))
+    return found
