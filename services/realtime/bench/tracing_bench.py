@@ -203,10 +203,9 @@ async def measure(system: LocalSystem, args: argparse.Namespace, mode: str) -> R
     return result
 
 
-def run_mode(mode: str, args: argparse.Namespace, root: Path) -> Result:
+def run_mode(mode: str, args: argparse.Namespace, store: Path) -> Result:
     sampler = MODES[mode]
     env = {"MINITALK_ENV": "test", "MINITALK_BCRYPT_COST": "4", "MINITALK_LOG_LEVEL": "WARNING"}
-    store = root / mode.replace("%", "pct")
     with Sink() as sink, open(os.devnull, "w") as quiet:
         if sampler is not None:
             env |= {"OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{sink.port}", **sampler}
@@ -230,14 +229,14 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=200.0, help="messages/s offered in all")
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--warmup", type=float, default=3.0)
-    parser.add_argument("--modes", default=",".join(MODES), help="off,10%%,100%%")
+    parser.add_argument("--modes", default=",".join(MODES), help="e.g. off,10%%,100%%,off")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
     results = []
     with tempfile.TemporaryDirectory(prefix="tracing-bench-") as tmp:
-        for mode in args.modes.split(","):
+        for i, mode in enumerate(args.modes.split(",")):
             print(f"-- tracing {mode}: starting the system", file=sys.stderr, flush=True)
-            results.append(run_mode(mode, args, Path(tmp)))
+            results.append(run_mode(mode, args, Path(tmp) / str(i)))
             print(json.dumps(asdict(results[-1])), file=sys.stderr, flush=True)
     per_room = args.users // args.rooms
     print(
