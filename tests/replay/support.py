@@ -16,13 +16,18 @@ from typer.testing import CliRunner
 from ..chat_clients import PASSWORD, ChatClient, bearer, signup_login
 
 
-async def replay(*args: str | Path, url: str | None = None) -> Result:
-    """Run ``minitalk-replay ARGS`` (its typer app, in a thread: it runs its own event loop)."""
+async def replay(*args: str | Path, url: str | None = None, **env: str) -> Result:
+    """Run ``minitalk-replay ARGS`` (its typer app, in a thread: it runs its own event loop);
+    ``env`` sets ``MINITALK_<NAME>`` variables."""
     argv = [str(a) for a in args]
     if url is not None:
         argv += ["--nats-url", url]
     runner = CliRunner()
-    env = {"COLUMNS": "220", "MINITALK_NATS_URL": url or "nats://127.0.0.1:1"}
+    env = {
+        "COLUMNS": "220",
+        "MINITALK_NATS_URL": url or "nats://127.0.0.1:1",
+        **{f"MINITALK_{name.upper()}": value for name, value in env.items()},
+    }
     result = await asyncio.to_thread(runner.invoke, app, argv, env=env)
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         raise result.exception

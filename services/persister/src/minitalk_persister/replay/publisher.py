@@ -1,8 +1,10 @@
 """Publishing many events in order, fast: pipelined, and each one conditional on the one before.
 
-Every publish carries ``Nats-Expected-Last-Sequence`` (the sequence the event before it got), with
-up to ``window`` acknowledgements outstanding. If one event is not stored, every later one is
-refused by the server too, so the stream never holds events out of order.
+Every publish carries ``Nats-Expected-Last-Sequence`` (the sequence the event before it gets) and,
+after the first, ``Nats-Expected-Last-Msg-Id`` (the id of the event before it), with up to
+``window`` acknowledgements outstanding. If one event is not stored, or anyone else writes to the
+stream meanwhile, the server refuses every later event (the stream's last message is no longer the
+one each expects), so the stream never holds the events out of order.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from nats.js import JetStreamContext, api
 from .streams import ReplayError
 
 EXPECTED_LAST_SEQUENCE = "Nats-Expected-Last-Sequence"
+EXPECTED_LAST_MSG_ID = "Nats-Expected-Last-Msg-Id"
+MSG_ID = "Nats-Msg-Id"
 
 
 class ChainPublisher:
@@ -31,6 +35,7 @@ class ChainPublisher:
         self._js = js
         self._stream = stream
         self._last = last_seq
+        self._last_id: str | None = None
         self._window = window
         self._timeout = timeout
         self._pending: deque[tuple[str, asyncio.Future[api.PubAck]]] = deque()
@@ -50,13 +55,17 @@ class ChainPublisher:
             await self._abandon()
 
     async def publish(self, subject: str, data: bytes, headers: dict[str, str]) -> int:
-        """Send one event; returns the sequence it will get (checked as acks come back)."""
-        msg_id = headers.get("Nats-Msg-Id", "")
+        """Send one event (``headers`` with its ``Nats-Msg-Id``); returns the sequence it will get
+        (checked as the acks come back)."""
+        msg_id = headers[MSG_ID]
         headers = {**headers, EXPECTED_LAST_SEQUENCE: str(self._last)}
+        if self._last_id is not None:
+            headers[EXPECTED_LAST_MSG_ID] = self._last_id
         future = await self._js.publish_async(
             subject, data, headers=headers, stream=self._stream, wait_stall=self._timeout
         )
         self._last += 1
+        self._last_id = msg_id
         self._pending.append((msg_id, future))
         if len(self._pending) > self._window:
             await self._settle_one()
