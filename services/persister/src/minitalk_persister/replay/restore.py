@@ -2,8 +2,8 @@
 
 Streams are restored in the order ``credentials``, USERS, ROOMS, MESSAGES, each stream's events in
 their original sequence order (room files are merged by seq). Every event keeps its id
-(``Nats-Msg-Id``) and its trace id (a ``traceparent`` with it), and carries
-``Nats-Expected-Last-Sequence``: an event is stored right after the one before it or not at all,
+(``Nats-Msg-Id``) and its trace id (a ``traceparent`` with it), and is conditional on the event
+before it (``publisher.ChainPublisher``): an event is stored right after that one or not at all,
 so an interrupted restore never leaves events out of order, and ``--resume`` goes on after the
 events the stream already holds (found by their ids, whatever the duplicate window).
 
