@@ -81,9 +81,12 @@ class Api:
             if since is not None:
                 params["since"] = since
             for attempt in range(5):
-                status, page = await self._call(
-                    "GET", f"/api/chatrooms/{room_id}/messages", token, params=params
-                )
+                try:
+                    status, page = await self._call(
+                        "GET", f"/api/chatrooms/{room_id}/messages", token, params=params
+                    )
+                except (aiohttp.ClientError, TimeoutError) as exc:  # a reset keep-alive
+                    status, page = 0, repr(exc)
                 if status == 200:
                     break
                 await asyncio.sleep(0.2 * (attempt + 1))

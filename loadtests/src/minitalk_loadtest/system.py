@@ -13,8 +13,11 @@ from typing import IO
 
 from . import limits
 
-#: nginx holds two connections per socket (client and upstream).
+#: nginx holds two connections per socket (client and upstream), and a worker cannot hold more
+#: than the hard RLIMIT_NOFILE (20,000 here, and not ours to raise): so several workers share
+#: the listening port (``reuseport``), each with up to this many connections.
 EDGE_CONNECTIONS = 65536
+EDGE_WORKERS = 2
 
 
 @dataclass
@@ -76,14 +79,14 @@ def local_system(
         system.edge_port = free_port()
         prefix = system.data_dir / "edge"
         server = render_server(
-            f"127.0.0.1:{system.edge_port}",
+            f"127.0.0.1:{system.edge_port} reuseport",
             ROOT / "frontend" / "dist",
             [system.ports["auth"]],
             [system.ports["rooms"]],
             [system.ports["realtime"]],
         )
         conf = write_main_config(prefix, server)
-        text = conf.read_text()
+        text = conf.read_text().replace("worker_processes 1;", f"worker_processes {EDGE_WORKERS};")
         text = text.replace("worker_connections 16384", f"worker_connections {EDGE_CONNECTIONS}")
         text = text.replace(
             "worker_rlimit_nofile 40000", f"worker_rlimit_nofile {2 * EDGE_CONNECTIONS}"
