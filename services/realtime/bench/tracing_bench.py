@@ -27,6 +27,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,8 @@ from minitalk_local.processes import free_port
 from minitalk_local.system import LocalSystem, NatsServer
 
 PASSWORD = "bench password 1"
+#: The content tag of the messages that count (those of the warm-up do not).
+MEASURED = "measured"
 MODES: dict[str, dict[str, str] | None] = {
     "off": None,
     "10%": {"OTEL_TRACES_SAMPLER": "parentbased_traceidratio", "OTEL_TRACES_SAMPLER_ARG": "0.1"},
@@ -113,13 +116,16 @@ class User:
         self.sio.on("message", self._on_message)
 
     async def _on_message(self, data: dict[str, Any]) -> None:
-        sent_at = float(str(data.get("content", "0 x")).split(" ", 1)[0])
-        if sent_at > 0:
-            self.latencies.append(time.perf_counter() - sent_at)
+        sent_at, _, phase = str(data.get("content", "")).partition(" ")
+        if phase == MEASURED:  # a late warm-up message is not counted
+            self.latencies.append(time.perf_counter() - float(sent_at))
 
-    def _on_ack(self, answer: Any = None) -> None:
-        if isinstance(answer, dict) and answer.get("ok"):
-            self.acked += 1
+    def on_ack(self, phase: str) -> Callable[..., None]:
+        def acked(answer: Any = None) -> None:
+            if phase == MEASURED and isinstance(answer, dict) and answer.get("ok"):
+                self.acked += 1
+
+        return acked
 
 
 def cpu_seconds(pid: int) -> float:
@@ -154,7 +160,7 @@ async def setup_users(system: LocalSystem, users: int, rooms: int) -> list[User]
     return people
 
 
-async def drive(people: list[User], rate: float, seconds: float) -> int:
+async def drive(people: list[User], rate: float, seconds: float, phase: str) -> int:
     """Each user sends at ``rate / len(people)`` per second, on a fixed schedule (open loop)."""
     interval = len(people) / rate
 
@@ -163,8 +169,8 @@ async def drive(people: list[User], rate: float, seconds: float) -> int:
         count = 0
         while (due := start + count * interval) < start + seconds:
             await asyncio.sleep(max(0.0, due - time.perf_counter()))
-            payload = {"roomId": user.room_id, "content": f"{time.perf_counter()!r} bench"}
-            await user.sio.emit("send_message", payload, callback=user._on_ack)
+            payload = {"roomId": user.room_id, "content": f"{time.perf_counter()!r} {phase}"}
+            await user.sio.emit("send_message", payload, callback=user.on_ack(phase))
             count += 1
         return count
 
@@ -175,15 +181,12 @@ async def drive(people: list[User], rate: float, seconds: float) -> int:
 async def measure(system: LocalSystem, args: argparse.Namespace, mode: str) -> Result:
     people = await setup_users(system, args.users, args.rooms)
     result = Result(mode, args.rate)
-    await drive(people, args.rate, args.warmup)  # warm-up: caches, JIT-free but lazy imports
+    await drive(people, args.rate, args.warmup, "warm-up")  # lazy imports, first exports
     await asyncio.sleep(1.0)
-    for user in people:
-        user.latencies.clear()
-        user.acked = 0
     pids = {name: system.procs[name].pid for name in ("realtime", "persister")}
     cpu = {name: cpu_seconds(pid) for name, pid in pids.items()}
     started = time.perf_counter()
-    result.sent = await drive(people, args.rate, args.seconds)
+    result.sent = await drive(people, args.rate, args.seconds, MEASURED)
     await asyncio.sleep(2.0)  # let the last messages arrive
     elapsed = time.perf_counter() - started - 2.0
     result.realtime_cpu_s = round(cpu_seconds(pids["realtime"]) - cpu["realtime"], 2)
