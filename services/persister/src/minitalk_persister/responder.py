@@ -6,7 +6,7 @@ import asyncio
 import logging
 
 import nats.errors
-from minitalk_common import subjects
+from minitalk_common import subjects, telemetry
 from minitalk_common.errors import ApiError
 from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
@@ -62,6 +62,10 @@ class HistoryResponder:
         task.add_done_callback(self._tasks.discard)
 
     async def _answer(self, msg: Msg) -> None:
+        with telemetry.consumer_span(msg.subject, msg.headers):
+            await self._answer_traced(msg)
+
+    async def _answer_traced(self, msg: Msg) -> None:
         try:
             reply = encode_reply(await self.history(msg.data))
         except ApiError as exc:
