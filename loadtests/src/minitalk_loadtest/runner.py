@@ -15,7 +15,7 @@ from .live import Progress
 from .plan import Partition
 from .procstat import Sampler, rss_mb_now
 from .results import shard_report
-from .worker import process_main
+from .worker import MAX_DRAIN_S, process_main
 
 #: How long the workers may take to sign up, log in, create rooms and connect.
 SETUP_TIMEOUT_S = 3600.0
@@ -62,7 +62,7 @@ def run_shard(
             if on_go is not None:
                 on_go(start_at.value)
             progress.set_phase("sending")
-            budget = cfg.duration_s + cfg.drain_s + 120 + (cfg.storm_at_s is not None) * 600
+            budget = cfg.duration_s + MAX_DRAIN_S + 300 + (cfg.storm_at_s is not None) * 600
             results = _collect(events, procs, "done", progress, budget + SETUP_TIMEOUT_S)
             sampler.stop()
             window = (start_at.value, start_at.value + cfg.duration_s)

@@ -21,6 +21,9 @@ from .eio import SioConnection, socket_url
 from .plan import PASSWORD, Partition, plan_partition
 from .tracker import Tracker
 
+#: The longest wait for a backlog that keeps draining after the last send.
+MAX_DRAIN_S = 300.0
+
 #: ("ready" | "tick" | "done" | "error", payload) to the process that runs the workers.
 Report = Callable[[str, Any], None]
 
@@ -170,11 +173,19 @@ class PartitionRun:
             await asyncio.sleep(max(0.0, slot / self.rate - (time.monotonic() - started)))
 
     async def drain(self) -> None:
-        """Wait for the last acks and deliveries (at most ``drain_s``)."""
-        deadline = time.monotonic() + self.cfg.drain_s
-        while time.monotonic() < deadline:
+        """Wait for the last acks and deliveries: until nothing is missing, or nothing new has
+        arrived for ``drain_s`` (a backlog that is still moving is waited for, up to
+        ``MAX_DRAIN_S``)."""
+        started = last_progress = time.monotonic()
+        seen = None
+        while time.monotonic() - last_progress < self.cfg.drain_s:
             totals = self.tracker.totals()
             if not totals["unacked"] and not totals["lost"]:
+                return
+            now = (totals["unacked"], totals["received"])
+            if now != seen:
+                seen, last_progress = now, time.monotonic()
+            if time.monotonic() - started > MAX_DRAIN_S:
                 return
             await asyncio.sleep(0.25)
 
@@ -234,7 +245,6 @@ class PartitionRun:
     # -- persisted ----------------------------------------------------------------------------
 
     async def verify_persisted(self, api: Api) -> None:
-        acked = self.tracker.acked_numbers()
         found: set[int] = set()
         gate = asyncio.Semaphore(8)
 
@@ -247,6 +257,7 @@ class PartitionRun:
                     found.add(k)
 
         await asyncio.gather(*(room(r) for r in range(len(self.members))))
+        acked = self.tracker.acked_numbers()  # after drain() nothing is pending any more
         self.persisted = {
             "persisted": len(found & acked),
             "persisted_unacked": len(found - acked),
