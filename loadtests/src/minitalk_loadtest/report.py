@@ -68,7 +68,8 @@ def section(run: dict[str, Any], title: str) -> list[str]:
     lines += [
         "",
         f"Throughput: {tp['sent_per_s']} msgs/s sent, {tp['acked_per_s']} acked/s, "
-        f"{tp['delivered_per_s']} deliveries/s.",
+        f"{tp['delivered_per_s']} deliveries/s (acks and deliveries over the {tp['span_s']:g} s "
+        "until the last one arrived).",
     ]
     steps = [s for s in ("signup", "login", "rooms", "connect") if f"{s}_s" in setup]
     done = ", ".join(f"{s} {setup[f'{s}_s']} s ({setup[f'{s}_per_s']}/s)" for s in steps)
