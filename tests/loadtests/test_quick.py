@@ -41,3 +41,27 @@ def test_quick_scenario_loses_and_duplicates_nothing(tmp_path: Path) -> None:
     paths = write_all(run, tmp_path / "report")
     assert "PASS" in paths["markdown"].read_text()
     assert paths["plot"].stat().st_size > 0
+
+
+def test_reconnect_storm_misses_nothing_after_catch_up(tmp_path: Path) -> None:
+    cfg = RunConfig(
+        scenario="quick",
+        url="",
+        users=30,
+        rooms=10,
+        duration_s=8,
+        rate=30,
+        run_id="storm",
+        workers=1,
+        storm_at_s=3,
+        verify_persisted=False,
+    )
+
+    run = benchmark(cfg, tmp_path, start_system=True, live=False)
+
+    storm = run["storm"]
+    assert storm["dropped"] == 30
+    assert storm["reconnected"] == 30
+    assert run["totals"]["lost"] == 0  # every acked message reached every member, live or
+    assert run["counters"]["duplicated"] == 0  # from history after the reconnect
+    assert run["counters"]["acked"] > 0

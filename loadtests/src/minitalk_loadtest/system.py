@@ -101,6 +101,9 @@ def local_system(
         pids["nats"] = nats.proc.pid
         yield Started(system.url, pids, system.data_dir)
     finally:
+        for service in profile:  # writing a long profile takes longer than a plain stop
+            if service in system.procs:
+                system.procs[service].stop(timeout=300)
         system.stop_all()
         nats.stop()
         if log is None:
