@@ -37,7 +37,7 @@ async def _raw(url: str, count: int, messages: int) -> int:
                 await conn.call("join_room", {"roomId": f"r{i}"})
 
         await asyncio.gather(*(connect(i, c) for i, c in enumerate(conns)))
-        yield_point = _measure_start()
+        started = _measure_start()
         for _ in range(messages):
             await asyncio.gather(
                 *(
@@ -46,7 +46,7 @@ async def _raw(url: str, count: int, messages: int) -> int:
                 )
             )
         await _wait(lambda: received >= count * messages)
-        _measure_end(yield_point)
+        _measure_end(started)
         await asyncio.gather(*(c.close() for c in conns))
     return received
 

@@ -101,7 +101,7 @@ class PartitionRun:
                     try:
                         self.conns[user] = await self.connect(session, user)
                         return
-                    except (OSError, aiohttp.ClientError, TimeoutError, Exception):
+                    except Exception:  # refused, reset, timed out: retry, then count it
                         if attempt == 3:
                             self.setup["connect_failures"] += 1
                             return
