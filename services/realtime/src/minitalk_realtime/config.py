@@ -32,6 +32,11 @@ class RealtimeSettings(ServiceSettings):
     #: Engine.IO heartbeat: seconds between pings, and seconds without a pong before a drop.
     ping_interval_s: float = Field(default=25.0, gt=0)
     ping_timeout_s: float = Field(default=20.0, gt=0)
+    #: Seconds between ``gc.freeze()`` of what survived so far (0: leave the collector alone);
+    #: see ``gcpolicy.py`` for why a process holding thousands of sockets needs it.
+    gc_freeze_interval_s: float = Field(default=5.0, ge=0)
+    #: Seconds between an unfreeze and full collection that reclaims frozen cyclic garbage.
+    gc_full_interval_s: float = Field(default=600.0, ge=0)
 
     @field_validator("jwt_public_key")
     @classmethod

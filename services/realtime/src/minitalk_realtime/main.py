@@ -21,6 +21,7 @@ from minitalk_common import bus, http, metrics, subjects, telemetry, tokens
 from minitalk_common.logs import setup_logging
 from nats.js import JetStreamContext
 
+from . import gcpolicy
 from .config import RealtimeSettings
 from .hub import Hub
 from .sockets import Runtime, create_server, register
@@ -89,6 +90,10 @@ def build_app(settings: RealtimeSettings) -> Any:
             await hub.start()
             starting = asyncio.create_task(become_ready(runtime, js, settings))
             stack.callback(starting.cancel)
+            collector = asyncio.create_task(
+                gcpolicy.run(settings.gc_freeze_interval_s, settings.gc_full_interval_s)
+            )
+            stack.callback(collector.cancel)
             stack.push_async_callback(sio.shutdown)
             lag = {(subjects.ROOMS_STREAM, "realtime-rooms"): lambda: hub.projection.seq}
             await stack.enter_async_context(metrics.projection_lag(js, lag))
