@@ -7,7 +7,6 @@ import gc
 import logging
 
 import pytest
-
 from minitalk_realtime import gcpolicy
 
 
