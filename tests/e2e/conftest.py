@@ -23,7 +23,6 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalSystem]:
         env={"MINITALK_ENV": "test", "MINITALK_BCRYPT_COST": "4"},
         sink=sys.stderr,
     )
-    system.nats = nats  # type: ignore[attr-defined]
     try:
         system.start_all()
         system.start_edge()
