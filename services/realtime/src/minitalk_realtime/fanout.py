@@ -24,8 +24,17 @@ RoomHandler = Callable[[str, bytes], Awaitable[None]]
 
 
 class Fanout:
-    def __init__(self, nc: NATS, on_deliver: RoomHandler, on_typing: RoomHandler) -> None:
+    def __init__(
+        self,
+        nc: NATS,
+        on_deliver: RoomHandler,
+        on_typing: RoomHandler,
+        origin: tuple[str, str] | None = None,
+    ) -> None:
+        """``origin``: (header, value) of the deliveries this process already gave its own
+        sockets; their echo from NATS is ignored."""
         self._nc = nc
+        self._origin = origin
         self._routes: list[tuple[Callable[[str], str], RoomHandler]] = [
             (subjects.deliver_subject, on_deliver),
             (subjects.typing_subject, on_typing),
@@ -34,6 +43,12 @@ class Fanout:
         self._rooms_of: dict[str, set[str]] = {}
         self._subs: dict[str, list[Subscription]] = {}
         self._lock = asyncio.Lock()
+
+    def count_delivered(self, room_id: str) -> int:
+        """Count a deliver to the local sockets of ``room_id``; how many there are."""
+        count = len(self._sids.get(room_id, ()))
+        metrics.MESSAGES_DELIVERED.add(count)
+        return count
 
     def sids_in(self, room_id: str) -> list[str]:
         return list(self._sids.get(room_id, ()))
@@ -87,8 +102,11 @@ class Fanout:
         headers' trace context, and a deliver counts once per local socket it reaches."""
         room_id = subjects.room_of(subject)
         counted = subject == subjects.deliver_subject(room_id)
+        header, own = self._origin if counted and self._origin else ("", None)
 
         async def on_msg(msg: Msg) -> None:
+            if own is not None and msg.headers and msg.headers.get(header) == own:
+                return  # delivered locally already
             with telemetry.consumer_span(msg.subject, msg.headers):
                 if counted:
                     metrics.MESSAGES_DELIVERED.add(len(self._sids.get(room_id, ())))

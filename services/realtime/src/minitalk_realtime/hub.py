@@ -7,6 +7,7 @@ Transport-free: it speaks to sockets only through ``Emitter.emit`` (the Socket.I
 from __future__ import annotations
 
 import logging
+import uuid
 from typing import Any, Protocol
 
 import msgspec
@@ -20,7 +21,7 @@ from nats.js.errors import NotFoundError
 from .errors import NotAMember, NotReady, UnknownRoom
 from .fanout import Fanout
 from .membership import Change, Membership
-from .messages import MessageSender
+from .messages import ORIGIN_HEADER, MessageSender
 from .payloads import SendMessage, Typing
 from .sessions import Sessions
 
@@ -48,8 +49,9 @@ class Hub:
         self._emitter = emitter
         self.membership = Membership()
         self.sessions = Sessions()
-        self.fanout = Fanout(nc, self._on_deliver, self._on_typing)
-        self.sender = MessageSender(js, nc, publish_timeout)
+        origin = uuid.uuid4().hex  # this hub's deliveries; the fan-out skips their echo
+        self.fanout = Fanout(nc, self._on_deliver, self._on_typing, (ORIGIN_HEADER, origin))
+        self.sender = MessageSender(js, nc, publish_timeout, self._deliver_local, origin)
         self.projection = Projection(js, subjects.ROOMS_STREAM, self._apply)
 
     async def start(self) -> None:
@@ -129,6 +131,18 @@ class Hub:
         sids = self.fanout.sids_in(room_id)
         if sids:
             await self._emitter.emit("message", msgspec.json.decode(data), to=sids)
+
+    async def _deliver_local(
+        self, room_id: str, wire: dict[str, Any], headers: dict[str, str] | None
+    ) -> None:
+        """A message this process published: straight to its own sockets in the room."""
+        if self.fanout.count_delivered(room_id):
+            sids = self.fanout.sids_in(room_id)
+            try:
+                with telemetry.consumer_span(subjects.deliver_subject(room_id), headers):
+                    await self._emitter.emit("message", wire, to=sids)
+            except Exception:
+                log.exception("local delivery to room %s failed", room_id)
 
     async def _on_typing(self, room_id: str, data: bytes) -> None:
         notice = msgspec.json.decode(data, type=TypingNotice)

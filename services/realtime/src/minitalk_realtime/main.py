@@ -24,7 +24,7 @@ from nats.js import JetStreamContext
 from . import gcpolicy
 from .config import RealtimeSettings
 from .hub import Hub
-from .sockets import Runtime, create_server, register
+from .sockets import RoomEmitter, Runtime, create_server, register
 
 log = logging.getLogger("minitalk.realtime")
 
@@ -84,7 +84,7 @@ def build_app(settings: RealtimeSettings) -> Any:
             nc = await stack.enter_async_context(bus.connect(settings, "minitalk-realtime"))
             js = nc.jetstream()
             await bus.ensure_streams(js, settings)
-            hub = Hub(js, nc, sio, settings.publish_timeout_s)
+            hub = Hub(js, nc, RoomEmitter(sio), settings.publish_timeout_s)
             runtime.hub = hub
             stack.push_async_callback(hub.close)
             await hub.start()

@@ -8,8 +8,10 @@ stored once, gets the first message's id, seq and timestamp, and never reaches t
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -23,6 +25,12 @@ from .errors import NotStored
 from .payloads import SendMessage
 
 log = logging.getLogger("minitalk.realtime.messages")
+
+#: Header naming the realtime process that published a ``deliver.<roomId>`` message.
+ORIGIN_HEADER = "Minitalk-Origin"
+
+#: Delivers (room id, wire message, the publish's headers) to this process's own sockets.
+LocalDelivery = Callable[[str, dict[str, Any], dict[str, str] | None], Any]
 
 #: Namespace of the event ids derived from ``sender:clientMsgId``.
 NAMESPACE = uuid.UUID("6f0f5a1e-8d3c-4d0e-9a53-1c2b8f5e7a10")
@@ -58,10 +66,22 @@ def wire_message(event: events.MessageSent, seq: int, at: datetime) -> dict[str,
 
 
 class MessageSender:
-    def __init__(self, js: JetStreamContext, nc: NATS, timeout: float) -> None:
+    def __init__(
+        self,
+        js: JetStreamContext,
+        nc: NATS,
+        timeout: float,
+        local: LocalDelivery | None = None,
+        origin: str = "",
+    ) -> None:
+        """``local`` and ``origin``: see the module's doc (``origin`` is ``ORIGIN_HEADER``'s
+        value, unique to the hub)."""
         self._js = js
         self._nc = nc
         self._timeout = timeout
+        self._local = local
+        self._origin = origin
+        self._pending: set[asyncio.Task[Any]] = set()
 
     async def send(self, sender: str, command: SendMessage) -> dict[str, Any]:
         """Store, then deliver; the acknowledgement ``{ok, id, seq, timestamp}``."""
@@ -100,9 +120,22 @@ class MessageSender:
         return stored.at
 
     async def _deliver(self, event: events.MessageSent, seq: int, at: datetime) -> None:
-        data = msgspec.json.encode(wire_message(event, seq, at))
+        wire = wire_message(event, seq, at)
+        data = msgspec.json.encode(wire)
         subject = subjects.deliver_subject(event.room_id)
+        local = self._local
+        headers = None
         try:
-            await telemetry.publish(self._nc, subject, data, message_id=event.id)
+            if local is None:
+                await telemetry.publish(self._nc, subject, data, message_id=event.id)
+            else:
+                with telemetry.producer_span(subject, event.id):
+                    headers = telemetry.traced_headers({ORIGIN_HEADER: self._origin})
+                    await self._nc.publish(subject, data, headers=headers)
         except nats.errors.Error as exc:  # stored: history still has it after a reconnect
             log.warning("live delivery of message %s failed: %r", event.id, exc)
+        if local is not None:
+            # a task: it runs once this handler has returned, so the sender's ack goes first
+            task = asyncio.create_task(local(event.room_id, wire, headers))
+            self._pending.add(task)
+            task.add_done_callback(self._pending.discard)

@@ -16,8 +16,10 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import socketio
+from engineio import packet as eio_packet
 from minitalk_common import tokens
 from opentelemetry import trace
+from socketio import packet as sio_packet
 
 from . import payloads
 from .config import RealtimeSettings
@@ -59,6 +61,36 @@ def create_server(settings: RealtimeSettings) -> socketio.AsyncServer:
         # one socket's events run one after the other: a sender's messages keep their order
         async_handlers=False,
     )
+
+
+class RoomEmitter:
+    """``AsyncServer.emit(event, data, to=sids)`` for the default namespace without callbacks,
+    minus python-socketio's task per recipient: the packet is encoded once (as the library
+    does) and queued on each recipient's Engine.IO socket in turn (an unbounded queue, so no
+    socket waits for another). Anything else goes to ``AsyncServer.emit``."""
+
+    def __init__(self, sio: socketio.AsyncServer) -> None:
+        self._sio = sio
+
+    async def emit(self, event: str, data: Any = None, *, to: Any = None, **kwargs: Any) -> None:
+        sio = self._sio
+        if kwargs or not to or isinstance(data, tuple):
+            await sio.emit(event, data, to=to, **kwargs)
+            return
+        pkt = sio.packet_class(
+            sio_packet.EVENT, namespace="/", data=[event] if data is None else [event, data]
+        )
+        encoded = pkt.encode()
+        frames = [
+            eio_packet.Packet(eio_packet.MESSAGE, part)
+            for part in (encoded if isinstance(encoded, list) else [encoded])
+        ]
+        for _, eio_sid in sio.manager.get_participants("/", to):
+            for frame in frames:
+                try:
+                    await sio._send_eio_packet(eio_sid, frame)
+                except Exception:  # one socket's failure must not cost the others theirs
+                    log.exception("emit of %s to %s failed", event, eio_sid)
 
 
 def token_of(environ: dict[str, Any], auth: Any) -> str | None:
