@@ -7,6 +7,7 @@ import logging
 from dataclasses import dataclass
 
 import jwt
+import nats.errors
 from nats.js import JetStreamContext
 from nats.js.errors import KeyNotFoundError, NotFoundError
 
@@ -62,22 +63,20 @@ def bearer(authorization: str | None) -> str | None:
     return value.strip() or None if scheme.lower() == "bearer" else None
 
 
-async def load_public_key(
-    js: JetStreamContext, configured: str | None = None, wait_s: float = 60.0
-) -> str:
-    """The configured public key, or the one auth published in the keys bucket (waits for it)."""
+async def load_verifier(js: JetStreamContext, configured: str | None = None) -> TokenVerifier:
+    """A verifier for the configured public key, or for the one auth publishes in the keys
+    bucket: waits as long as it takes (the caller's ``/readyz`` says why meanwhile)."""
     if configured:
-        return configured
-    kv = await js.key_value(subjects.KEYS_BUCKET)
-    deadline = asyncio.get_running_loop().time() + wait_s
+        return TokenVerifier(configured)
     while True:
         try:
+            kv = await js.key_value(subjects.KEYS_BUCKET)
             entry = await kv.get(subjects.JWT_PUBLIC_KEY)
             if entry.value:
-                return entry.value.decode()
+                return TokenVerifier(entry.value.decode())
         except (KeyNotFoundError, NotFoundError):
             pass
-        if asyncio.get_running_loop().time() > deadline:
-            raise RuntimeError("no JWT public key: start auth first or set MINITALK_JWT_PUBLIC_KEY")
+        except nats.errors.Error as exc:
+            log.warning("cannot read the JWT public key yet: %s", exc)
         log.info("waiting for auth to publish the JWT public key")
         await asyncio.sleep(0.5)

@@ -14,7 +14,6 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
-import nats.errors
 import socketio
 from fastapi import FastAPI
 from minitalk_common import bus, http, metrics, subjects, telemetry, tokens
@@ -54,19 +53,9 @@ def readiness(runtime: Runtime) -> str | None:
     return None
 
 
-async def load_verifier(js: JetStreamContext, settings: RealtimeSettings) -> tokens.TokenVerifier:
-    """The configured public key, else the one auth publishes (waits as long as it takes)."""
-    while True:
-        try:
-            return tokens.TokenVerifier(await tokens.load_public_key(js, settings.jwt_public_key))
-        except (RuntimeError, nats.errors.Error, TimeoutError) as exc:
-            log.warning("no JWT public key yet: %s", exc)
-            await asyncio.sleep(1)
-
-
 async def become_ready(runtime: Runtime, js: JetStreamContext, settings: RealtimeSettings) -> None:
     assert runtime.hub is not None
-    runtime.verifier = await load_verifier(js, settings)
+    runtime.verifier = await tokens.load_verifier(js, settings.jwt_public_key)
     await runtime.hub.projection.ready.wait()
     runtime.ready.set()
     log.info("ready")

@@ -91,11 +91,4 @@ class Runtime:
         )
 
     async def _load_key(self, js: JetStreamContext) -> None:
-        while self._verifier is None:
-            try:
-                key = await tokens.load_public_key(js, self.settings.jwt_public_key)
-            except Exception as exc:  # keep waiting: /readyz says why meanwhile
-                log.warning("no JWT public key yet: %s", exc)
-                await asyncio.sleep(1)
-                continue
-            self._verifier = tokens.TokenVerifier(key)
+        self._verifier = await tokens.load_verifier(js, self.settings.jwt_public_key)
