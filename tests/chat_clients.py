@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-import socketio
+
+from .realtime.clients import Client
 
 PASSWORD = "correct horse battery"
 
@@ -26,46 +25,26 @@ async def signup_login(http: httpx.AsyncClient, username: str) -> str:
     return token
 
 
-@dataclass
-class ChatClient:
-    """One user's Socket.IO connection that records every ``message`` it receives."""
+class ChatClient(Client):
+    """A user's Socket.IO connection that keeps its token and reconnects by itself, as the web
+    app does; records every event it receives (``tests/realtime/clients.Client``)."""
 
-    username: str
-    token: str
-    messages: list[dict[str, Any]] = field(default_factory=list)
-    errors: list[dict[str, Any]] = field(default_factory=list)
-    sio: socketio.AsyncClient = field(init=False)
+    def __init__(self, username: str, token: str) -> None:
+        super().__init__(username, reconnection=True)
+        self.token = token
 
-    def __post_init__(self) -> None:
-        self.sio = socketio.AsyncClient(reconnection=True, reconnection_delay=0.2)
-        self.sio.on("message", self._on_message)
-        self.sio.on("error", self._on_error)
-
-    async def _on_message(self, data: dict[str, Any]) -> None:
-        self.messages.append(data)
-
-    async def _on_error(self, data: dict[str, Any]) -> None:
-        self.errors.append(data)
-
-    async def connect(self, base_url: str) -> ChatClient:
-        await self.sio.connect(
-            f"{base_url}?token={self.token}", transports=["websocket"], wait_timeout=10
-        )
+    async def connect(
+        self,
+        base_url: str,
+        token: str | None = None,
+        transports: list[str] | None = None,
+        **kwargs: Any,
+    ) -> ChatClient:
+        await super().connect(base_url, token or self.token, transports, **kwargs)
         return self
 
-    async def send(self, room_id: str, content: str, client_msg_id: str | None = None) -> Any:
-        payload: dict[str, Any] = {"roomId": room_id, "content": content}
-        if client_msg_id is not None:
-            payload["clientMsgId"] = client_msg_id
-        return await self.sio.call("send_message", payload, timeout=15)
-
     def seqs(self, room_id: str) -> list[int]:
-        return [m["seq"] for m in self.messages if m["roomId"] == room_id]
+        return [m["seq"] for m in self.messages(room_id)]
 
     async def wait_for_count(self, room_id: str, count: int, timeout: float = 20) -> None:
-        async with asyncio.timeout(timeout):
-            while len(self.seqs(room_id)) < count:
-                await asyncio.sleep(0.02)
-
-    async def close(self) -> None:
-        await self.sio.disconnect()
+        await self.wait_until(lambda: len(self.seqs(room_id)) >= count, timeout)

@@ -30,7 +30,7 @@ async def test_two_clients_chat_and_history(
         assert isinstance(ack["id"], str)
         assert isinstance(ack["seq"], int)
         await b.wait_for_count(rid, 1)
-        got = b.messages[0]
+        got = b.messages(rid)[0]
         assert got["type"] == "message"
         assert (got["id"], got["seq"], got["sender"], got["content"]) == (
             ack["id"],
