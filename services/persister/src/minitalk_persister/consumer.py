@@ -30,6 +30,8 @@ log = logging.getLogger("minitalk.persister.consumer")
 
 #: Seconds without events after which the consumer checks it still exists.
 IDLE_CHECK_S = 30.0
+#: Seconds a batch's second fetch waits when nothing more came (it asks without waiting first).
+TOP_UP_TIMEOUT_S = 0.005
 
 
 class StreamConsumer:
@@ -135,7 +137,26 @@ class StreamConsumer:
             await self._check_bound()
             return []
         self._checked = time.monotonic()
+        if len(msgs) < self._settings.batch_size:
+            msgs += await self._top_up(len(msgs))
         return msgs
+
+    async def _top_up(self, have: int) -> list[Msg]:
+        """The events that came within ``batch_wait`` of a batch's first one.
+
+        A fetch returns as soon as anything is there: under load that makes batches of a few
+        events and one fsync per room file for each. Waiting for the batch to fill lets one
+        write and fsync per file cover up to ``batch_size`` events.
+        """
+        assert self._sub is not None
+        await asyncio.sleep(self._settings.batch_wait_s)
+        try:
+            return await self._sub.fetch(self._settings.batch_size - have, TOP_UP_TIMEOUT_S)
+        except TimeoutError:
+            return []
+        except nats.errors.Error as exc:  # the batch so far is written; the rest comes next
+            log.warning("%s: fetch failed: %s", self.name, exc)
+            return []
 
     async def _check_bound(self) -> None:
         """Bind again if the consumer was deleted (a fetch then only ever times out)."""
