@@ -24,8 +24,14 @@ __all__ = ["WRONG_LAST_SEQUENCE", "KeyWrongLastSequenceError", "connect", "ensur
 
 
 @asynccontextmanager
-async def connect(settings: NatsSettings, name: str) -> AsyncIterator[NATS]:
-    """Connect with endless reconnects and logged state changes; drain on exit."""
+async def connect(
+    settings: NatsSettings, name: str, *, no_echo: bool = False
+) -> AsyncIterator[NATS]:
+    """Connect with endless reconnects and logged state changes; drain on exit.
+
+    ``no_echo``: the server does not send this connection's own publishes back to its
+    subscriptions.
+    """
 
     closing = False
 
@@ -47,6 +53,7 @@ async def connect(settings: NatsSettings, name: str) -> AsyncIterator[NATS]:
         disconnected_cb=disconnected,
         reconnected_cb=reconnected,
         error_cb=error,
+        no_echo=no_echo,
     )
     try:
         yield nc

@@ -29,12 +29,8 @@ class Fanout:
         nc: NATS,
         on_deliver: RoomHandler,
         on_typing: RoomHandler,
-        origin: tuple[str, str] | None = None,
     ) -> None:
-        """``origin``: (header, value) of the deliveries this process already gave its own
-        sockets; their echo from NATS is ignored."""
         self._nc = nc
-        self._origin = origin
         self._routes: list[tuple[Callable[[str], str], RoomHandler]] = [
             (subjects.deliver_subject, on_deliver),
             (subjects.typing_subject, on_typing),
@@ -102,11 +98,8 @@ class Fanout:
         headers' trace context, and a deliver counts once per local socket it reaches."""
         room_id = subjects.room_of(subject)
         counted = subject == subjects.deliver_subject(room_id)
-        header, own = self._origin if counted and self._origin else ("", None)
 
         async def on_msg(msg: Msg) -> None:
-            if own is not None and msg.headers and msg.headers.get(header) == own:
-                return  # delivered locally already
             with telemetry.consumer_span(msg.subject, msg.headers):
                 if counted:
                     metrics.MESSAGES_DELIVERED.add(len(self._sids.get(room_id, ())))

@@ -7,7 +7,6 @@ Transport-free: it speaks to sockets only through ``Emitter.emit`` (the Socket.I
 from __future__ import annotations
 
 import logging
-import uuid
 from typing import Any, Protocol
 
 import msgspec
@@ -21,7 +20,7 @@ from nats.js.errors import NotFoundError
 from .errors import NotAMember, NotReady, UnknownRoom
 from .fanout import Fanout
 from .membership import Change, Membership
-from .messages import ORIGIN_HEADER, MessageSender
+from .messages import MessageSender
 from .payloads import SendMessage, Typing
 from .sessions import Sessions
 
@@ -49,9 +48,10 @@ class Hub:
         self._emitter = emitter
         self.membership = Membership()
         self.sessions = Sessions()
-        origin = uuid.uuid4().hex  # this hub's deliveries; the fan-out skips their echo
-        self.fanout = Fanout(nc, self._on_deliver, self._on_typing, (ORIGIN_HEADER, origin))
-        self.sender = MessageSender(js, nc, publish_timeout, self._deliver_local, origin)
+        # ``nc`` has no echo: what this process publishes on deliver.* and typing.* it gives
+        # its own sockets itself
+        self.fanout = Fanout(nc, self._on_deliver, self._on_typing)
+        self.sender = MessageSender(js, nc, publish_timeout, self._deliver_local)
         self.projection = Projection(js, subjects.ROOMS_STREAM, self._apply)
 
     async def start(self) -> None:
@@ -95,7 +95,9 @@ class Hub:
         await self._require_member(username, command.room_id)
         notice = TypingNotice(command.room_id, username, command.is_typing)
         subject = subjects.typing_subject(command.room_id)
-        await telemetry.publish(self._nc, subject, msgspec.json.encode(notice))
+        data = msgspec.json.encode(notice)
+        await telemetry.publish(self._nc, subject, data)
+        await self._on_typing(command.room_id, data)  # no echo: this process's own sockets
 
     def _user(self, sid: str) -> str:
         username = self.sessions.user_of(sid)

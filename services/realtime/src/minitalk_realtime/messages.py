@@ -4,6 +4,10 @@ The sender is acknowledged only after JetStream has stored the ``MessageSent`` (
 wire message then goes out once on core ``deliver.<roomId>``, and only when the PubAck is not a
 duplicate: a resend with the same ``clientMsgId`` has the same event id (``Nats-Msg-Id``), is
 stored once, gets the first message's id, seq and timestamp, and never reaches the room twice.
+
+With ``local`` the publishing process gives its own sockets the message itself, right after the
+sender's ack: its NATS connection has no echo (``no_echo``), so ``deliver.<roomId>`` reaches
+only the other processes.
 """
 
 from __future__ import annotations
@@ -25,9 +29,6 @@ from .errors import NotStored
 from .payloads import SendMessage
 
 log = logging.getLogger("minitalk.realtime.messages")
-
-#: Header naming the realtime process that published a ``deliver.<roomId>`` message.
-ORIGIN_HEADER = "Minitalk-Origin"
 
 #: Delivers (room id, wire message, the publish's headers) to this process's own sockets.
 LocalDelivery = Callable[[str, dict[str, Any], dict[str, str] | None], Any]
@@ -72,15 +73,13 @@ class MessageSender:
         nc: NATS,
         timeout: float,
         local: LocalDelivery | None = None,
-        origin: str = "",
     ) -> None:
-        """``local`` and ``origin``: see the module's doc (``origin`` is ``ORIGIN_HEADER``'s
-        value, unique to the hub)."""
+        """``local``: this process's own sockets, when its NATS connection has no echo (see the
+        module's doc)."""
         self._js = js
         self._nc = nc
         self._timeout = timeout
         self._local = local
-        self._origin = origin
         self._pending: set[asyncio.Task[Any]] = set()
 
     async def send(self, sender: str, command: SendMessage) -> dict[str, Any]:
@@ -130,7 +129,7 @@ class MessageSender:
                 await telemetry.publish(self._nc, subject, data, message_id=event.id)
             else:
                 with telemetry.producer_span(subject, event.id):
-                    headers = telemetry.traced_headers({ORIGIN_HEADER: self._origin})
+                    headers = telemetry.traced_headers()
                     await self._nc.publish(subject, data, headers=headers)
         except nats.errors.Error as exc:  # stored: history still has it after a reconnect
             log.warning("live delivery of message %s failed: %r", event.id, exc)
