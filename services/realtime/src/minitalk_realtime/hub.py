@@ -96,8 +96,11 @@ class Hub:
         notice = TypingNotice(command.room_id, username, command.is_typing)
         subject = subjects.typing_subject(command.room_id)
         data = msgspec.json.encode(notice)
-        await telemetry.publish(self._nc, subject, data)
-        await self._on_typing(command.room_id, data)  # no echo: this process's own sockets
+        with telemetry.producer_span(subject):
+            headers = telemetry.traced_headers()
+            await self._nc.publish(subject, data, headers=headers)
+        with telemetry.consumer_span(subject, headers):  # no echo: this process's own sockets
+            await self._on_typing(command.room_id, data)
 
     def _user(self, sid: str) -> str:
         username = self.sessions.user_of(sid)

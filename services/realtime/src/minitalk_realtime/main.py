@@ -70,7 +70,8 @@ def build_app(settings: RealtimeSettings) -> Any:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
-            nc = await stack.enter_async_context(bus.connect(settings, "minitalk-realtime", no_echo=True))
+            connecting = bus.connect(settings, "minitalk-realtime", no_echo=True)
+            nc = await stack.enter_async_context(connecting)
             js = nc.jetstream()
             await bus.ensure_streams(js, settings)
             hub = Hub(js, nc, RoomEmitter(sio), settings.publish_timeout_s)

@@ -13,6 +13,7 @@ only the other processes.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import uuid
 from collections.abc import Callable
@@ -37,11 +38,22 @@ LocalDelivery = Callable[[str, dict[str, Any], dict[str, str] | None], Any]
 NAMESPACE = uuid.UUID("6f0f5a1e-8d3c-4d0e-9a53-1c2b8f5e7a10")
 
 
+_NAMESPACE_BYTES = NAMESPACE.bytes
+
+
 def event_id(sender: str, client_msg_id: str | None) -> str:
-    """Stable for a resend (same sender and clientMsgId), random otherwise."""
+    """Stable for a resend (same sender and clientMsgId), random otherwise.
+
+    ``uuid.uuid5(NAMESPACE, f"{sender}:{client_msg_id}").hex`` without building UUID objects
+    (a few percent of the process's CPU at 1,000 msgs/s).
+    """
     if client_msg_id is None:
         return uuid.uuid4().hex
-    return uuid.uuid5(NAMESPACE, f"{sender}:{client_msg_id}").hex
+    name = f"{sender}:{client_msg_id}".encode()
+    digest = bytearray(hashlib.sha1(_NAMESPACE_BYTES + name, usedforsecurity=False).digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
+    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
+    return digest.hex()
 
 
 def timestamp(at: datetime) -> str:

@@ -17,7 +17,7 @@ from urllib.parse import parse_qs
 
 import socketio
 from engineio import packet as eio_packet
-from minitalk_common import tokens
+from minitalk_common import telemetry, tokens
 from opentelemetry import trace
 from socketio import packet as sio_packet
 
@@ -186,7 +186,7 @@ def _event_span(name: str, payload: Any) -> contextlib.AbstractContextManager[tr
     room_id = payload.get("roomId") if isinstance(payload, dict) else None
     if isinstance(room_id, str):
         attributes["minitalk.room.id"] = room_id[:128]
-    return tracer.start_as_current_span(name, kind=trace.SpanKind.SERVER, attributes=attributes)
+    return telemetry.span(name, trace.SpanKind.SERVER, attributes, tracer)
 
 
 def _refused(span: trace.Span, message: str) -> None:
