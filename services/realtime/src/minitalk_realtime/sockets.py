@@ -21,7 +21,7 @@ from minitalk_common import telemetry, tokens
 from opentelemetry import trace
 from socketio import packet as sio_packet
 
-from . import payloads
+from . import fastjson, payloads
 from .config import RealtimeSettings
 from .errors import Internal, NotReady, RealtimeError, error_ack, error_event
 from .hub import Hub
@@ -60,6 +60,7 @@ def create_server(settings: RealtimeSettings) -> socketio.AsyncServer:
         ping_timeout=settings.ping_timeout_s,
         # one socket's events run one after the other: a sender's messages keep their order
         async_handlers=False,
+        json=fastjson,
     )
 
 
