@@ -65,3 +65,4 @@ def test_reconnect_storm_misses_nothing_after_catch_up(tmp_path: Path) -> None:
     assert run["totals"]["lost"] == 0  # every acked message reached every member, live or
     assert run["counters"]["duplicated"] == 0  # from history after the reconnect
     assert run["counters"]["acked"] > 0
+    assert run["counters"]["failed"] == 0  # a send the drop cut off is sent again and acked

@@ -85,7 +85,8 @@ def section(run: dict[str, Any], title: str) -> list[str]:
             f"Reconnect storm at {s['at_s']:g} s: {s['dropped']} sockets dropped, "
             f"{s['reconnected']} back in {s['reconnect_s']} s, caught up in "
             f"{s['recovery_s']} s; {c['recovered']} deliveries recovered from history, "
-            f"{t['lost']} missed after catch-up.",
+            f"{t['lost']} missed after catch-up; {s.get('resent', 0)} sends whose ack the drop "
+            "cut off were sent again (same clientMsgId).",
         ]
     if run["processes"]:
         lines += [

@@ -136,6 +136,7 @@ def _storm(parts: Sequence[dict[str, Any]]) -> dict[str, Any] | None:
         "reconnected": sum(s["reconnected"] for s in storms),
         "reconnect_s": max(s["reconnect_s"] for s in storms),
         "recovery_s": max(s["recovery_s"] for s in storms),
+        "resent": sum(s.get("resent", 0) for s in storms),
     }
 
 

@@ -49,6 +49,9 @@ class PartitionRun:
         self.conns: list[SioConnection | None] = [None] * len(self.names)
         self.setup: dict[str, Any] = {"connect_failures": 0}
         self.storm: dict[str, Any] | None = None
+        #: During a reconnect storm: sends whose socket was dropped before their ack came, as
+        #: (k, user, payload); each is sent again, same clientMsgId, once the user is back.
+        self.unanswered: list[tuple[int, int, dict[str, Any]]] | None = None
         self.persisted: dict[str, int] | None = None
         self.rng = random.Random(f"send:{cfg.seed}:{partition.index}")
         share = partition.share(cfg.rooms)
@@ -141,7 +144,8 @@ class PartitionRun:
         if not online:
             self.tracker.counters.skipped += 1
             return
-        conn = self.conns[self.rng.choice(online)]
+        user = self.rng.choice(online)
+        conn = self.conns[user]
         assert conn is not None
         now = time.time_ns()
         k = self.tracker.sent(r, now)
@@ -150,15 +154,39 @@ class PartitionRun:
             "content": self.tracker.content(k, now),
             "clientMsgId": f"{self.tracker.prefix.strip()}-{k}",
         }
-        conn.call("send_message", payload).add_done_callback(partial(self.on_ack, k))
+        conn.call("send_message", payload).add_done_callback(partial(self.on_ack, k, user, payload))
 
-    def on_ack(self, k: int, future: asyncio.Future[Any]) -> None:
+    def on_ack(
+        self, k: int, user: int, payload: dict[str, Any] | None, future: asyncio.Future[Any]
+    ) -> None:
+        """``payload`` None: a resend, which is not sent again."""
         if future.cancelled():
             self.tracker.failed(k, asyncio.CancelledError())
         elif (error := future.exception()) is not None:
-            self.tracker.failed(k, error)
+            if (
+                isinstance(error, ConnectionError)
+                and payload is not None
+                and self.unanswered is not None
+            ):
+                self.unanswered.append((k, user, payload))  # as a chat client would: resend
+            else:
+                self.tracker.failed(k, error)
         else:
             self.tracker.acked(k, future.result(), time.time_ns())
+
+    def resend_unanswered(self) -> int:
+        """Send again (same clientMsgId: stored once, acked with the first id) what the storm
+        left without an ack; how many."""
+        pending, self.unanswered = self.unanswered or [], None
+        for k, user, payload in pending:
+            conn = self.conns[user]
+            if conn is None or not conn.connected:
+                self.tracker.failed(k, ConnectionError("not reconnected"))
+                continue
+            conn.call("send_message", payload).add_done_callback(
+                partial(self.on_ack, k, user, None)
+            )
+        return len(pending)
 
     async def send_loop(self, started: float) -> None:
         if self.rate <= 0 or not self.members:
@@ -217,14 +245,17 @@ class PartitionRun:
         started = time.perf_counter()
         dropped = [c for c in self.conns if c is not None]
         self.conns = [None] * len(self.names)
+        self.unanswered = []
         await asyncio.gather(*(c.close() for c in dropped))
         reconnect_s = await self.connect_all(session)
+        resent = self.resend_unanswered()
         await self.catch_up(api, datetime.fromtimestamp(since, UTC).isoformat())
         self.storm = {
             "at_s": at,
             "dropped": len(dropped),
             "reconnected": sum(1 for c in self.conns if c is not None and c.connected),
             "reconnect_s": round(reconnect_s, 3),
+            "resent": resent,
             "recovery_s": round(time.perf_counter() - started, 3),
         }
 
