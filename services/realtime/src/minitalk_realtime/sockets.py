@@ -21,7 +21,7 @@ from minitalk_common import telemetry, tokens
 from opentelemetry import trace
 from socketio import packet as sio_packet
 
-from . import fastjson, payloads
+from . import fastjson, payloads, pings
 from .config import RealtimeSettings
 from .errors import Internal, NotReady, RealtimeError, error_ack, error_event
 from .hub import Hub
@@ -52,6 +52,7 @@ class Runtime:
 
 
 def create_server(settings: RealtimeSettings) -> socketio.AsyncServer:
+    pings.spread_first_pings()
     return socketio.AsyncServer(
         async_mode="asgi",
         cors_allowed_origins=settings.cors_origins,
