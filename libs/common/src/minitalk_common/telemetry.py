@@ -11,8 +11,8 @@ process what is exported:
   set (see ``metrics.py``).
 
 Unset, nothing is installed: the API's no-op tracer and meter stay in place, ddtrace is never
-imported, and the helpers here make no span at all and touch no headers (``spans_on``): on the
-busiest paths a no-op span still cost several percent of a process's CPU. The standard
+imported, and the helpers here make no span at all and touch no headers: on the busiest paths
+a no-op span still cost several percent of a process's CPU. The standard
 ``OTEL_*`` settings (sampler, headers, timeouts, resource attributes, ``OTEL_SDK_DISABLED``,
 ``OTEL_*_EXPORTER=none``) are honoured.
 """
@@ -103,20 +103,9 @@ def active() -> Telemetry | None:
     return _active
 
 
-def spans_on() -> bool:
-    """Whether this process makes spans (a tracer provider is installed)."""
-    return _spans_on
-
-
-def enable_spans(on: bool = True) -> None:
-    """Say that a tracer provider is (or is no longer) installed; ``setup_telemetry`` does."""
-    global _spans_on
-    _spans_on = on
-
-
 def setup_telemetry(service: str, environment: str) -> Telemetry | None:
     """Install the tracer (and meter) provider the environment asks for; None when neither."""
-    global _active
+    global _active, _spans_on
     tracer_provider = _datadog_provider(service, environment) if datadog_enabled() else None
     if tracer_provider is None and otlp_configured():
         tracer_provider = _otlp_provider(resource(service, environment))
@@ -129,7 +118,7 @@ def setup_telemetry(service: str, environment: str) -> Telemetry | None:
         return None
     if tracer_provider is not None:
         trace.set_tracer_provider(tracer_provider)
-        enable_spans()
+        _spans_on = True
         _instrument_asyncio()
     _active = Telemetry(service, tracer_provider, meter_provider)
     log.info(
@@ -142,11 +131,11 @@ def setup_telemetry(service: str, environment: str) -> Telemetry | None:
 
 def shutdown_telemetry(telemetry: Telemetry | None) -> None:
     """Export what is buffered and stop the providers."""
-    global _active
+    global _active, _spans_on
     if telemetry is not None:
         telemetry.shutdown()
     _active = None
-    enable_spans(False)
+    _spans_on = False
 
 
 @contextmanager
@@ -336,10 +325,15 @@ def traced_headers(headers: Mapping[str, str] | None = None) -> dict[str, str] |
     return out or None
 
 
-async def publish(nc: NATS, subject: str, data: bytes, message_id: str | None = None) -> None:
-    """A core NATS publish in a PRODUCER span, carrying the trace context in its headers."""
+async def publish(
+    nc: NATS, subject: str, data: bytes, message_id: str | None = None
+) -> dict[str, str] | None:
+    """A core NATS publish in a PRODUCER span, carrying the trace context in its headers; the
+    headers sent (a local consumer's span can be parented on them)."""
     with producer_span(subject, message_id):
-        await nc.publish(subject, data, headers=traced_headers())
+        headers = traced_headers()
+        await nc.publish(subject, data, headers=headers)
+    return headers
 
 
 def trace_id_of(headers: Mapping[str, str] | None) -> str | None:

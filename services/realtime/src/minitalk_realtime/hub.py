@@ -96,9 +96,7 @@ class Hub:
         notice = TypingNotice(command.room_id, username, command.is_typing)
         subject = subjects.typing_subject(command.room_id)
         data = msgspec.json.encode(notice)
-        with telemetry.producer_span(subject):
-            headers = telemetry.traced_headers()
-            await self._nc.publish(subject, data, headers=headers)
+        headers = await telemetry.publish(self._nc, subject, data)
         with telemetry.consumer_span(subject, headers):  # no echo: this process's own sockets
             await self._on_typing(command.room_id, data)
 

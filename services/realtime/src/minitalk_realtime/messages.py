@@ -137,12 +137,7 @@ class MessageSender:
         local = self._local
         headers = None
         try:
-            if local is None:
-                await telemetry.publish(self._nc, subject, data, message_id=event.id)
-            else:
-                with telemetry.producer_span(subject, event.id):
-                    headers = telemetry.traced_headers()
-                    await self._nc.publish(subject, data, headers=headers)
+            headers = await telemetry.publish(self._nc, subject, data, message_id=event.id)
         except nats.errors.Error as exc:  # stored: history still has it after a reconnect
             log.warning("live delivery of message %s failed: %r", event.id, exc)
         if local is not None:
