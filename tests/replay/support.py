@@ -11,9 +11,11 @@ import httpx
 from click.testing import Result
 from minitalk_local.system import LocalSystem
 from minitalk_persister.replay.cli import app
+from nats.js import JetStreamContext
 from typer.testing import CliRunner
 
 from ..chat_clients import PASSWORD, ChatClient, bearer, signup_login
+from ..persister.support import Stored, create_rooms, send_messages, start_persister, wait_acked
 
 
 async def replay(*args: str | Path, url: str | None = None, **env: str) -> Result:
@@ -131,3 +133,15 @@ async def login(system: LocalSystem, username: str) -> str:
         assert done.status_code == 200, done.text
         token: str = done.json()["token"]
         return token
+
+
+async def backed_up(system: LocalSystem, js: JetStreamContext, out: Path) -> list[Stored]:
+    """lobby and attic with 20 messages, written by a persister, backed up to ``out``; the
+    messages as published."""
+    await create_rooms(js, ["lobby", "attic"])
+    sent = await send_messages(js, ["lobby", "attic"], 20, concurrency=1)
+    await start_persister(system)
+    await wait_acked(js)
+    saved = await replay("backup", "--out", out, "--data", system.data_dir, url=system.nats_url)
+    assert saved.exit_code == 0, saved.output
+    return sent

@@ -16,8 +16,7 @@ from minitalk_persister.replay.publisher import ChainPublisher
 from minitalk_persister.replay.streams import ReplayError
 from nats.js import JetStreamContext
 
-from ..persister.support import create_rooms, send_messages, start_persister, wait_acked
-from .support import replay
+from .support import backed_up, replay
 
 
 def message(i: int) -> tuple[str, bytes, dict[str, str]]:
@@ -49,14 +48,7 @@ async def test_a_stopped_restore_goes_on_with_resume_past_the_duplicate_window(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    await create_rooms(js, ["lobby", "attic"])
-    sent = await send_messages(js, ["lobby", "attic"], 20, concurrency=1)
-    await start_persister(system)
-    await wait_acked(js)
-    saved = await replay(
-        "backup", "--out", tmp_path / "b", "--data", system.data_dir, url=system.nats_url
-    )
-    assert saved.exit_code == 0, saved.output
+    sent = await backed_up(system, js, tmp_path / "b")
 
     calls = 0
     real = ChainPublisher.publish

@@ -13,8 +13,8 @@ from minitalk_common.config import NatsSettings
 from minitalk_local.system import LocalSystem, NatsServer
 from nats.js import JetStreamContext
 
-from ..persister.support import create_rooms, send_messages, start_persister, wait_acked
-from .support import fill, history, login, my_rooms, replay, tree
+from ..persister.support import wait_acked
+from .support import backed_up, fill, history, login, my_rooms, replay, tree
 
 
 async def test_backup_then_restore_into_an_empty_nats_brings_the_same_users_rooms_and_history(
@@ -77,14 +77,7 @@ async def test_backup_then_restore_into_an_empty_nats_brings_the_same_users_room
 async def test_a_restore_with_gaps_renumbers_and_says_so(
     system: LocalSystem, js: JetStreamContext, tmp_path: Path
 ) -> None:
-    await create_rooms(js, ["lobby", "attic"])
-    sent = await send_messages(js, ["lobby", "attic"], 20, concurrency=1)
-    await start_persister(system)
-    await wait_acked(js)
-    saved = await replay(
-        "backup", "--out", tmp_path / "b", "--data", system.data_dir, url=system.nats_url
-    )
-    assert saved.exit_code == 0, saved.output
+    sent = await backed_up(system, js, tmp_path / "b")
     for path in (tmp_path / "b" / "rooms").glob("attic.*"):
         path.unlink()  # as if attic's files were elsewhere (another persister partition)
 
