@@ -27,6 +27,8 @@ from minitalk_local.system import LocalSystem
 
 GOLDEN = Path(__file__).parent / "golden" / "exchange.json"
 PASSWORD = "correct horse battery"
+#: Text whose JSON spelling differs between encoders if any does (escapes, non-ASCII).
+ODD_TEXT = 'héllo 🌍 "q" \\ </script> \u2028 \t\n\x01\x7f\x1f end'
 
 #: (kind, pattern) in the order they are tried; the whole match becomes ``<kind:N>``.
 _VARYING = [
@@ -210,9 +212,9 @@ async def journey(t: Transcript, session: aiohttp.ClientSession, base: str) -> l
             sent = await sock.emit("join_room", {"roomId": rid})
             t.frames(who, sent, await sock.take(2))
         seqs = []
-        for i in range(5):
+        for i, content in enumerate([*(f"hello {i}" for i in range(5)), ODD_TEXT]):
             sent = await a.emit(
-                "send_message", {"roomId": rid, "content": f"hello {i}", "clientMsgId": f"m{i}"}
+                "send_message", {"roomId": rid, "content": content, "clientMsgId": f"m{i}"}
             )
             got = await a.take(2)
             t.frames("alice", sent, got)
