@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 import nats
 from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext, api
-from nats.js.errors import APIError, BadRequestError, KeyWrongLastSequenceError
+from nats.js.errors import APIError, BadRequestError, KeyWrongLastSequenceError, NotFoundError
 
 from . import events, subjects
 from .config import NatsSettings
@@ -133,3 +133,13 @@ async def publish_event(
 
 def is_wrong_last_sequence(exc: APIError) -> bool:
     return exc.err_code == WRONG_LAST_SEQUENCE
+
+
+async def last_seq(js: JetStreamContext, stream: str, subject: str) -> int:
+    """The stream sequence of the last event stored on ``subject`` (0: none); NATS errors
+    (timeouts included) are raised."""
+    try:
+        raw = await js.get_last_msg(stream, subject, direct=True)
+    except NotFoundError:
+        return 0
+    return raw.seq or 0
