@@ -25,12 +25,13 @@ __all__ = ["WRONG_LAST_SEQUENCE", "KeyWrongLastSequenceError", "connect", "ensur
 
 @asynccontextmanager
 async def connect(
-    settings: NatsSettings, name: str, *, no_echo: bool = False
+    settings: NatsSettings, name: str, *, no_echo: bool = False, reconnects: int = -1
 ) -> AsyncIterator[NATS]:
     """Connect with endless reconnects and logged state changes; drain on exit.
 
     ``no_echo``: the server does not send this connection's own publishes back to its
-    subscriptions.
+    subscriptions. ``reconnects``: attempts before giving up (-1, services: never; a one-shot
+    tool fails after a few).
     """
 
     closing = False
@@ -47,7 +48,7 @@ async def connect(
     nc = await nats.connect(
         servers=settings.servers,
         name=name,
-        max_reconnect_attempts=-1,
+        max_reconnect_attempts=reconnects,
         reconnect_time_wait=0.5,
         connect_timeout=5,
         disconnected_cb=disconnected,
