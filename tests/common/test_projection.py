@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from minitalk_common import bus, events, subjects
-from minitalk_common.projection import Projection
+from minitalk_common.projection import CatchUpFailed, Projection
 from nats.js import JetStreamContext
 
 
@@ -67,3 +68,29 @@ async def test_ensure_streams_twice_keeps_the_buckets(
     assert (await kv.get("alice")).value == b"kept"
     info = await js.stream_info(f"KV_{subjects.CREDENTIALS_BUCKET}")
     assert info.config.num_replicas == nats_settings.stream_replicas
+
+
+async def test_catch_up_waits_for_the_subjects_last_event(js: JetStreamContext) -> None:
+    applied: list[int] = []
+
+    async def apply(event: events.Event, seq: int) -> None:
+        applied.append(seq)
+
+    projection = Projection(js, subjects.ROOMS_STREAM, apply)
+    await projection.catch_up(subjects.room_subject("none-yet"))  # nothing stored: at once
+    await projection.start()
+    event = events.RoomCreated(actor="alice", room_id="r1", name="r1", participants=("alice",))
+    ack = await bus.publish_event(js, subjects.room_subject("r1"), event)
+    await projection.catch_up(subjects.room_subject("r1"))
+    assert ack.seq in applied
+
+
+async def test_catch_up_fails_loudly_when_the_lookup_fails(js: JetStreamContext) -> None:
+    """A lookup that cannot be made is not "no such room": the caller must not refuse on it."""
+
+    async def apply(event: events.Event, seq: int) -> None:
+        return None
+
+    projection = Projection(js, "NO_SUCH_STREAM", apply)
+    with pytest.raises(CatchUpFailed):
+        await projection.catch_up("rooms.r1", timeout=1.0)

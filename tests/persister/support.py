@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 from minitalk_common import bus, events, subjects
+from minitalk_common.chat import history as chat_history
 from minitalk_local.system import LocalSystem
 from minitalk_persister.roomfile import MESSAGES, ROOMS, Line, decode_line, path_of
 from nats.aio.client import Client as NATS
@@ -141,6 +142,9 @@ def assert_files_hold(
 
 async def history(nc: NATS, request: object, partition: int = 0) -> dict[str, Any]:
     body = request if isinstance(request, bytes) else json.dumps(request).encode()
+    """``{"messages": [...]}`` for a page, ``{"error": ..., "code": ...}`` for a refusal."""
     reply = await nc.request(subjects.history_subject(partition), body, timeout=10)
-    answer: dict[str, Any] = json.loads(reply.data)
-    return answer
+    code = (reply.headers or {}).get(chat_history.ERROR_HEADER)
+    if code is None:
+        return {"messages": json.loads(reply.data)}
+    return {**json.loads(reply.data), "code": code}

@@ -74,8 +74,9 @@ async def test_bad_requests_get_an_error(
         {"roomId": "../etc/passwd"},
     ):
         answer = await history(nc, request)
-        assert set(answer) == {"error"}, request
+        assert set(answer) == {"error", "code"}, request
         assert answer["error"]
+        assert answer["code"] == "bad-request", request
 
 
 async def test_a_partition_answers_only_its_rooms(
@@ -90,5 +91,5 @@ async def test_a_partition_answers_only_its_rooms(
     await start_persister(system, persister_partition="1", persister_partitions="2")
 
     assert [m["content"] for m in (await history(nc, {"roomId": mine}, 1))["messages"]] == ["kept"]
-    assert "error" in await history(nc, {"roomId": theirs}, 1)
+    assert (await history(nc, {"roomId": theirs}, 1))["code"] == "wrong-partition"
     assert not (system.data_dir / "rooms" / f"{theirs}.jsonl").exists()

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 from click.testing import Result
 from minitalk_local.system import LocalSystem
-from minitalk_persister.replay.cli import app
+from minitalk_replay.cli import app
 from nats.js import JetStreamContext
 from typer.testing import CliRunner
 

@@ -11,9 +11,9 @@ import pytest
 from minitalk_common import bus, events, subjects
 from minitalk_common.config import NatsSettings
 from minitalk_local.system import LocalSystem, NatsServer
-from minitalk_persister.replay import restore
-from minitalk_persister.replay.publisher import ChainPublisher
-from minitalk_persister.replay.streams import ReplayError
+from minitalk_replay import restore
+from minitalk_replay.publisher import ChainPublisher
+from minitalk_replay.streams import ReplayError
 from nats.js import JetStreamContext
 
 from .support import backed_up, replay

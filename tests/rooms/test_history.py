@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 from minitalk_common import subjects
+from minitalk_common.chat import history
 from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
@@ -39,14 +40,20 @@ class Persister:
     def __init__(self) -> None:
         self.requests: list[dict[str, Any]] = []
         self.subscription: Subscription | None = None
-        self.reply: Callable[[dict[str, Any]], object] = lambda q: {
-            "messages": [stored(q["roomId"], 1), stored(q["roomId"], 2)]
-        }
+        self.reply: Callable[[dict[str, Any]], object] = lambda q: [
+            stored(q["roomId"], 1),
+            stored(q["roomId"], 2),
+        ]
+        #: The ``Minitalk-Error`` code of the reply, if any.
+        self.code: str | None = None
 
     async def answer(self, msg: Msg) -> None:
         query = json.loads(msg.data)
         self.requests.append(query)
-        await msg.respond(json.dumps(self.reply(query)).encode())
+        headers = {history.ERROR_HEADER: self.code} if self.code else None
+        assert msg.reply
+        body = json.dumps(self.reply(query)).encode()
+        await msg._client.publish(msg.reply, body, headers=headers)
 
 
 @pytest.fixture
@@ -137,6 +144,24 @@ async def test_a_persister_error_or_silence_is_a_503(
         assert resp.status_code == 503
         assert resp.json() == {"error": "history is unavailable, try again"}
 
+        persister.code = "unavailable"
+        persister.reply = lambda _: {"error": "disk on fire"}
+        resp = await rooms.get(url, headers=auth("alice"))
+        assert resp.status_code == 503
+        assert resp.json() == {"error": "history is unavailable, try again"}
+
+        persister.code = "wrong-partition"
+        resp = await rooms.get(url, headers=auth("alice"))
+        assert resp.status_code == 503
+        assert resp.json() == {"error": "history is unavailable, try again"}
+
+        persister.code = "bad-request"  # the user's request: the persister's reason, a 400
+        persister.reply = lambda _: {"error": "invalid history request: no"}
+        resp = await rooms.get(url, headers=auth("alice"))
+        assert resp.status_code == 400
+        assert resp.json() == {"error": "invalid history request: no"}
+
+        persister.code = None
         persister.reply = lambda _: "not the contract"
         resp = await rooms.get(url, headers=auth("alice"))
         assert resp.status_code == 503

@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 import nats
 from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext, api
-from nats.js.errors import APIError, BadRequestError, KeyWrongLastSequenceError
+from nats.js.errors import APIError, BadRequestError, KeyWrongLastSequenceError, NotFoundError
 
 from . import events, subjects
 from .config import NatsSettings
@@ -25,12 +25,13 @@ __all__ = ["WRONG_LAST_SEQUENCE", "KeyWrongLastSequenceError", "connect", "ensur
 
 @asynccontextmanager
 async def connect(
-    settings: NatsSettings, name: str, *, no_echo: bool = False
+    settings: NatsSettings, name: str, *, no_echo: bool = False, reconnects: int = -1
 ) -> AsyncIterator[NATS]:
     """Connect with endless reconnects and logged state changes; drain on exit.
 
     ``no_echo``: the server does not send this connection's own publishes back to its
-    subscriptions.
+    subscriptions. ``reconnects``: attempts before giving up (-1, services: never; a one-shot
+    tool fails after a few).
     """
 
     closing = False
@@ -47,7 +48,7 @@ async def connect(
     nc = await nats.connect(
         servers=settings.servers,
         name=name,
-        max_reconnect_attempts=-1,
+        max_reconnect_attempts=reconnects,
         reconnect_time_wait=0.5,
         connect_timeout=5,
         disconnected_cb=disconnected,
@@ -133,3 +134,13 @@ async def publish_event(
 
 def is_wrong_last_sequence(exc: APIError) -> bool:
     return exc.err_code == WRONG_LAST_SEQUENCE
+
+
+async def last_seq(js: JetStreamContext, stream: str, subject: str) -> int:
+    """The stream sequence of the last event stored on ``subject`` (0: none); NATS errors
+    (timeouts included) are raised."""
+    try:
+        raw = await js.get_last_msg(stream, subject, direct=True)
+    except NotFoundError:
+        return 0
+    return raw.seq or 0

@@ -28,13 +28,15 @@ def create_app(title: str, lifespan: Lifespan, readiness: Readiness) -> FastAPI:
     return app
 
 
-def serve(app: Any, settings: ServiceSettings) -> None:
-    """Run ``app`` under uvicorn on the settings' host and port; SIGTERM drains and exits 0.
+def serve(app: Any, settings: ServiceSettings, exit_code: Callable[[], int] = lambda: 0) -> None:
+    """Run ``app`` under uvicorn on the settings' host and port; SIGTERM drains, then exits with
+    ``exit_code()`` (0 unless the service says it failed).
 
     uvicorn re-raises the signal it caught once its graceful shutdown is done; the handler set
-    here turns that into a clean exit, so an orderly stop is not reported as a crash.
+    here turns that into that exit, so an orderly stop is not reported as a crash, and a
+    service that stops itself because a part of it died (persister) is.
     """
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(exit_code()))
     uvicorn.run(
         app,
         host=settings.host,

@@ -1,9 +1,10 @@
 """Metrics through the OpenTelemetry metrics SDK, over OTLP/HTTP, only when configured.
 
 The instruments are created once here, on the API's global meter: until ``setup_metrics`` installs
-a MeterProvider (``telemetry.setup_telemetry`` does, when ``OTEL_EXPORTER_OTLP_ENDPOINT`` or
-``OTEL_EXPORTER_OTLP_METRICS_ENDPOINT`` is set) they are no-ops. The export interval is the SDK's
-``OTEL_METRIC_EXPORT_INTERVAL`` (milliseconds, default 60000).
+a MeterProvider (``telemetry.setup_telemetry`` calls it when ``configured()``: when
+``OTEL_EXPORTER_OTLP_ENDPOINT`` or ``OTEL_EXPORTER_OTLP_METRICS_ENDPOINT`` is set) they are
+no-ops. This module imports nothing of ``telemetry``; what it installed is its own to know.
+The export interval is the SDK's ``OTEL_METRIC_EXPORT_INTERVAL`` (milliseconds, default 60000).
 
 - ``minitalk.messages.published`` (counter): messages JetStream stored (realtime; resends not
   counted);
@@ -29,7 +30,7 @@ from typing import TYPE_CHECKING
 from opentelemetry import metrics
 from opentelemetry.metrics import CallbackOptions, Observation
 
-from . import telemetry
+from . import otel
 
 if TYPE_CHECKING:
     from nats.js import JetStreamContext
@@ -45,6 +46,17 @@ def meter() -> metrics.Meter:
     return metrics.get_meter(METER_NAME)
 
 
+def configured() -> bool:
+    """The environment asks for metrics over OTLP."""
+    return otel.exporting("METRICS")
+
+
+class _Installed:
+    """The MeterProvider ``setup_metrics`` installed in this process, if any."""
+
+    provider: MeterProvider | None = None
+
+
 def setup_metrics(resource: Resource) -> MeterProvider:
     """Install a MeterProvider exporting over OTLP/HTTP every ``OTEL_METRIC_EXPORT_INTERVAL``."""
     from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
@@ -54,13 +66,18 @@ def setup_metrics(resource: Resource) -> MeterProvider:
     reader = PeriodicExportingMetricReader(OTLPMetricExporter())
     provider = MeterProvider(resource=resource, metric_readers=[reader])
     metrics.set_meter_provider(provider)
+    _Installed.provider = provider
     return provider
+
+
+def forget_metrics() -> None:
+    """The provider is shut down (``telemetry.shutdown_telemetry``): nothing is installed."""
+    _Installed.provider = None
 
 
 def enabled() -> bool:
     """A MeterProvider is installed: worth doing work only metrics need."""
-    installed = telemetry.active()
-    return installed is not None and installed.meter_provider is not None
+    return _Installed.provider is not None
 
 
 MESSAGES_PUBLISHED = meter().create_counter(

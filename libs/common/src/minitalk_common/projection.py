@@ -1,4 +1,8 @@
-"""Replay a stream from its first message, follow it live, and say when it has caught up."""
+"""Replay a stream from its first message, follow it live, and say when it has caught up.
+
+``Projection.catch_up(subject)`` is the one "look up the subject's last event, then wait until
+my projection holds it" that rooms and realtime do before refusing a room they do not know.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +10,19 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
+import nats.errors
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext, api
 
-from . import events, subjects
+from . import bus, events, subjects
 
 log = logging.getLogger("minitalk.projection")
 
 Apply = Callable[[events.Event, int], Awaitable[None]]
+
+
+class CatchUpFailed(Exception):
+    """The subject's last event could not be looked up, or was not applied in time."""
 
 
 class Projection:
@@ -85,3 +94,15 @@ class Projection:
         except TimeoutError:
             return False
         return True
+
+    async def catch_up(self, subject: str, timeout: float = 5.0) -> None:
+        """Wait until the last event stored on ``subject`` (one of this stream's) has been
+        applied: at once when there is none. ``CatchUpFailed`` when the lookup fails (NATS
+        away, a timeout) or the projection does not get there within ``timeout``: then what it
+        holds may be stale, and a refusal based on it would be wrong."""
+        try:
+            last = await bus.last_seq(self._js, self._stream, subject)
+        except (nats.errors.Error, TimeoutError) as exc:
+            raise CatchUpFailed(f"cannot look up the last event of {subject}: {exc!r}") from exc
+        if last and not await self.wait_beyond(last - 1, timeout):
+            raise CatchUpFailed(f"{self._stream} projection did not reach seq {last} of {subject}")

@@ -24,11 +24,12 @@ import os
 from collections.abc import Iterator, Mapping, MutableMapping
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
-from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
 from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
+
+from . import metrics, otel
 
 if TYPE_CHECKING:
     from nats.aio.client import Client as NATS
@@ -42,30 +43,14 @@ TRACER_NAME = "minitalk"
 EXCLUDED_URLS = "healthz,readyz"
 
 
-def _flag(name: str) -> bool:
-    return os.environ.get(name, "").strip().lower() in ("true", "1")
-
-
-def _endpoint(signal: str) -> bool:
-    exporter = os.environ.get(f"OTEL_{signal}_EXPORTER", "otlp").strip().lower()
-    endpoint = os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or os.environ.get(
-        f"OTEL_EXPORTER_OTLP_{signal}_ENDPOINT"
-    )
-    return bool(endpoint) and exporter != "none" and not _flag("OTEL_SDK_DISABLED")
-
-
 def otlp_configured() -> bool:
     """Traces go out over OTLP (an endpoint is set, the SDK and the exporter are not off)."""
-    return _endpoint("TRACES")
-
-
-def metrics_configured() -> bool:
-    return _endpoint("METRICS")
+    return otel.exporting("TRACES")
 
 
 def datadog_enabled() -> bool:
     """``DD_TRACE_ENABLED=true``: traces go to the Datadog agent through ddtrace."""
-    return _flag("DD_TRACE_ENABLED")
+    return otel.flag("DD_TRACE_ENABLED")
 
 
 @dataclass
@@ -98,22 +83,15 @@ _NO_SPAN: AbstractContextManager[trace.Span] = nullcontext(trace.INVALID_SPAN)
 _NO_CONTEXT = otel_context.Context()
 
 
-def active() -> Telemetry | None:
-    """The telemetry this process set up, if any."""
-    return _active
-
-
 def setup_telemetry(service: str, environment: str) -> Telemetry | None:
     """Install the tracer (and meter) provider the environment asks for; None when neither."""
     global _active, _spans_on
     tracer_provider = _datadog_provider(service, environment) if datadog_enabled() else None
     if tracer_provider is None and otlp_configured():
-        tracer_provider = _otlp_provider(resource(service, environment))
+        tracer_provider = _otlp_provider(otel.resource(service, environment))
     meter_provider = None
-    if metrics_configured():
-        from .metrics import setup_metrics
-
-        meter_provider = setup_metrics(resource(service, environment))
+    if metrics.configured():
+        meter_provider = metrics.setup_metrics(otel.resource(service, environment))
     if tracer_provider is None and meter_provider is None:
         return None
     if tracer_provider is not None:
@@ -134,6 +112,7 @@ def shutdown_telemetry(telemetry: Telemetry | None) -> None:
     global _active, _spans_on
     if telemetry is not None:
         telemetry.shutdown()
+    metrics.forget_metrics()
     _active = None
     _spans_on = False
 
@@ -146,26 +125,6 @@ def telemetry(service: str, environment: str) -> Iterator[Telemetry | None]:
         yield installed
     finally:
         shutdown_telemetry(installed)
-
-
-def service_version(service: str) -> str:
-    try:
-        return version(f"minitalk-{service}")
-    except PackageNotFoundError:
-        return "0.0.0"
-
-
-def resource(service: str, environment: str) -> Resource:
-    """service.name/version and deployment.environment; ``OTEL_SERVICE_NAME`` and
-    ``OTEL_RESOURCE_ATTRIBUTES`` win over these defaults."""
-    from opentelemetry.sdk.resources import OTELResourceDetector, Resource
-
-    defaults = {
-        "service.name": f"minitalk-{service}",
-        "service.version": service_version(service),
-        "deployment.environment": environment,
-    }
-    return Resource.create({**defaults, **OTELResourceDetector().detect().attributes})
 
 
 def _otlp_provider(res: Resource) -> Any:
@@ -182,7 +141,7 @@ def _datadog_provider(service: str, environment: str) -> Any:
     """ddtrace's TracerProvider: OpenTelemetry API spans become Datadog spans for the agent."""
     os.environ.setdefault("DD_SERVICE", os.environ.get("OTEL_SERVICE_NAME", f"minitalk-{service}"))
     os.environ.setdefault("DD_ENV", environment)
-    os.environ.setdefault("DD_VERSION", service_version(service))
+    os.environ.setdefault("DD_VERSION", otel.service_version(service))
     os.environ.setdefault("DD_TRACE_OTEL_ENABLED", "true")
     from ddtrace.opentelemetry import TracerProvider
 
@@ -334,12 +293,3 @@ async def publish(
         headers = traced_headers()
         await nc.publish(subject, data, headers=headers)
     return headers
-
-
-def trace_id_of(headers: Mapping[str, str] | None) -> str | None:
-    """The 32-hex trace id of a ``traceparent`` header, if any."""
-    parent = (headers or {}).get("traceparent", "")
-    parts = parent.split("-")
-    if len(parts) == 4 and len(parts[1]) == 32 and parts[1] != "0" * 32:
-        return parts[1]
-    return None

@@ -1,16 +1,18 @@
 """Credentials in the JetStream KV bucket ``credentials``: one key per username.
 
-The value is JSON ``{username, password_hash, created_at}``. ``create`` is atomic on the server
-(expected last sequence 0), so two auth processes racing for one name cannot both win.
+The value is the record of ``minitalk_common.credentials`` (auth's exported contract, which the
+replay tool's backup reads too). ``create`` is atomic on the server (expected last sequence 0),
+so two auth processes racing for one name cannot both win.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime
 
 import msgspec
 import nats.errors
+from minitalk_common import credentials
+from minitalk_common.credentials import Credential
 from minitalk_common.events import utcnow
 from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
@@ -18,12 +20,6 @@ from nats.js.kv import KeyValue
 from .errors import StoreUnavailable, UsernameTaken
 
 log = logging.getLogger("minitalk.auth.store")
-
-
-class Credential(msgspec.Struct, frozen=True):
-    username: str
-    password_hash: str
-    created_at: datetime
 
 
 class CredentialStore:
@@ -34,7 +30,7 @@ class CredentialStore:
         """Store a new credential and return its revision; ``UsernameTaken`` if one exists."""
         record = Credential(username=username, password_hash=password_hash, created_at=utcnow())
         try:
-            revision: int = await self._kv.create(username, msgspec.json.encode(record))
+            revision: int = await self._kv.create(username, credentials.encode(record))
         except KeyWrongLastSequenceError as exc:
             raise UsernameTaken from exc
         except nats.errors.Error as exc:

@@ -12,7 +12,6 @@ import signal
 import sys
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
-from types import FrameType
 
 from fastapi import FastAPI
 from minitalk_common import bus, metrics, subjects, telemetry
@@ -125,14 +124,9 @@ def main() -> None:
     installed = telemetry.setup_telemetry("persister", settings.env)
     app = build_app(settings)
     runtime: Runtime = app.state.runtime
-
-    def terminated(signum: int, frame: FrameType | None) -> None:
-        # uvicorn raises SIGTERM again after its graceful shutdown; end cleanly then.
-        sys.exit(1 if runtime.failed else 0)
-
-    signal.signal(signal.SIGTERM, terminated)
     try:
-        serve(app, settings)
+        # a consumer that died stopped the process with SIGTERM: exit 1 then, else 0
+        serve(app, settings, exit_code=lambda: 1 if runtime.failed else 0)
     finally:
         telemetry.shutdown_telemetry(installed)
     if runtime.failed:

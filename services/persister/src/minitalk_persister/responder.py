@@ -6,18 +6,18 @@ import asyncio
 import logging
 
 import nats.errors
-from minitalk_common import subjects, telemetry
-from minitalk_common.errors import ApiError
+from minitalk_common import bus, subjects, telemetry
+from minitalk_common.chat import history
+from minitalk_common.chat.messages import Message
 from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
 from nats.js import JetStreamContext
-from nats.js.errors import NotFoundError
 
 from .config import PersisterSettings
 from .consumer import StreamConsumer
-from .errors import HistoryUnavailable, WrongPartition
-from .history import HistoryMessage, encode_error, encode_reply, parse_request
+from .errors import HistoryError, HistoryUnavailable, WrongPartition
+from .history import parse_request
 from .store import RoomStore
 
 log = logging.getLogger("minitalk.persister.history")
@@ -66,20 +66,22 @@ class HistoryResponder:
             await self._answer_traced(msg)
 
     async def _answer_traced(self, msg: Msg) -> None:
+        headers = None
         try:
-            reply = encode_reply(await self.history(msg.data))
-        except ApiError as exc:
-            reply = encode_error(exc.message)
+            reply = history.encode_page(await self.history(msg.data))
+        except HistoryError as exc:
+            reply, headers = history.encode_refusal(exc.code, exc.message)
         except Exception:
             log.exception("history request %r failed", msg.data[:200])
-            reply = encode_error(HistoryUnavailable().message)
+            failed = HistoryUnavailable()
+            reply, headers = history.encode_refusal(failed.code, failed.message)
         if msg.reply:
             try:
-                await msg.respond(reply)
+                await self._nc.publish(msg.reply, reply, headers=headers)
             except nats.errors.Error as exc:
                 log.warning("cannot answer a history request: %s", exc)
 
-    async def history(self, data: bytes) -> list[HistoryMessage]:
+    async def history(self, data: bytes) -> list[Message]:
         """The page a request asks for, once the room's last stored message is written."""
         query = parse_request(data)
         partition = self._settings.persister_partition
@@ -98,13 +100,9 @@ class HistoryResponder:
             )
 
     async def _last_stored(self, room_id: str) -> int:
+        subject = subjects.message_subject(room_id)
         try:
-            raw = await self._js.get_last_msg(
-                subjects.MESSAGES_STREAM, subjects.message_subject(room_id), direct=True
-            )
-        except NotFoundError:
+            return await bus.last_seq(self._js, subjects.MESSAGES_STREAM, subject)
+        except (nats.errors.Error, TimeoutError) as exc:
+            log.warning("history of %s: cannot read the last stored seq: %r", room_id, exc)
             return 0
-        except nats.errors.Error as exc:
-            log.warning("history of %s: cannot read the last stored seq: %s", room_id, exc)
-            return 0
-        return raw.seq or 0

@@ -208,10 +208,3 @@ def make_entry(
 def message_time_us(line: Line) -> int:
     """The ``at`` of a MESSAGES line's event, for rebuilding its index record."""
     return time_us(events.decode(bytes(line.event)).at)
-
-
-def wire_time(at: datetime) -> str:
-    """The event's ``at`` as the event itself stores it (ISO-8601 UTC, ``...Z``); realtime sends
-    live messages with the same text."""
-    text: str = msgspec.to_builtins(at)
-    return text

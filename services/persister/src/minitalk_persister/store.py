@@ -9,7 +9,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .history import HistoryMessage, HistoryQuery, read_page
+from minitalk_common.chat.messages import Message
+
+from .history import HistoryQuery, read_page
 from .reader import RoomReader
 from .room import Appended, RoomFile
 from .roomfile import MESSAGES, SUFFIXES, Entry
@@ -76,7 +78,7 @@ class RoomStore:
             raise failures[0]
         return done
 
-    async def history(self, query: HistoryQuery) -> list[HistoryMessage]:
+    async def history(self, query: HistoryQuery) -> list[Message]:
         room = await self.room(query.room_id)
         assert room.index_path is not None
         return await asyncio.to_thread(_read, room.path, room.index_path, room.count, query)
@@ -104,6 +106,6 @@ class RoomStore:
             files.popitem(last=False)
 
 
-def _read(path: Path, index_path: Path, count: int, query: HistoryQuery) -> list[HistoryMessage]:
+def _read(path: Path, index_path: Path, count: int, query: HistoryQuery) -> list[Message]:
     with RoomReader(path, index_path, count) as reader:
         return read_page(reader, query)

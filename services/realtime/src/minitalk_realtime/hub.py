@@ -10,16 +10,15 @@ import logging
 from typing import Any, Protocol
 
 import msgspec
-import nats.errors
 from minitalk_common import events, subjects, telemetry
-from minitalk_common.projection import Projection
+from minitalk_common.chat.membership import Change, Membership
+from minitalk_common.chat.messages import LiveMessage
+from minitalk_common.projection import CatchUpFailed, Projection
 from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
-from nats.js.errors import NotFoundError
 
 from .errors import NotAMember, NotReady, UnknownRoom
 from .fanout import Fanout
-from .membership import Change, Membership
 from .messages import MessageSender
 from .payloads import SendMessage, Typing
 from .sessions import Sessions
@@ -64,7 +63,7 @@ class Hub:
 
     async def connect(self, sid: str, username: str) -> None:
         """Put a new socket in every room of its user."""
-        rooms = self.membership.rooms_of(username)
+        rooms = self.membership.room_ids_of(username)
         for room_id in rooms:
             self.fanout.add(sid, room_id)
         self.sessions.add(sid, username)
@@ -112,21 +111,14 @@ class Hub:
         await self._catch_up(room_id)  # the room may be newer than this projection
         if self.membership.is_member(username, room_id):
             return
-        raise UnknownRoom if self.membership.room(room_id) is None else NotAMember
+        raise UnknownRoom if self.membership.get(room_id) is None else NotAMember
 
     async def _catch_up(self, room_id: str) -> None:
         """Wait until the projection holds the last event of ``rooms.<room_id>``."""
         try:
-            last = await self._js.get_last_msg(
-                subjects.ROOMS_STREAM, subjects.room_subject(room_id), direct=True
-            )
-        except NotFoundError:
-            return
-        except (nats.errors.Error, TimeoutError) as exc:
-            log.warning("could not look up room %s: %r", room_id, exc)
-            return
-        if last.seq is not None and not await self.projection.wait_beyond(last.seq - 1, 5.0):
-            log.warning("projection did not reach seq %d of room %s", last.seq, room_id)
+            await self.projection.catch_up(subjects.room_subject(room_id))
+        except CatchUpFailed as exc:
+            log.warning("room %s: %s", room_id, exc)
 
     # -- NATS -------------------------------------------------------------------------------
 
@@ -136,7 +128,7 @@ class Hub:
             await self._emitter.emit("message", msgspec.json.decode(data), to=sids)
 
     async def _deliver_local(
-        self, room_id: str, wire: dict[str, Any], headers: dict[str, str] | None
+        self, room_id: str, wire: LiveMessage, headers: dict[str, str] | None
     ) -> None:
         """A message this process published: straight to its own sockets in the room."""
         if self.fanout.count_delivered(room_id):
@@ -156,7 +148,7 @@ class Hub:
 
     async def _apply(self, event: events.Event, seq: int) -> None:
         """Projection callback: update membership, then move this process's sockets."""
-        change = self.membership.apply(event)
+        change = self.membership.apply(event, seq)
         if change is not None:
             await self._joined(change)
             await self._left(change)

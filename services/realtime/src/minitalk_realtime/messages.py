@@ -23,6 +23,7 @@ from typing import Any
 import msgspec
 import nats.errors
 from minitalk_common import bus, events, metrics, subjects, telemetry
+from minitalk_common.chat.messages import LiveMessage, live_message, timestamp
 from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
 
@@ -32,7 +33,7 @@ from .payloads import SendMessage
 log = logging.getLogger("minitalk.realtime.messages")
 
 #: Delivers (room id, wire message, the publish's headers) to this process's own sockets.
-LocalDelivery = Callable[[str, dict[str, Any], dict[str, str] | None], Any]
+LocalDelivery = Callable[[str, LiveMessage, dict[str, str] | None], Any]
 
 #: Namespace of the event ids derived from ``sender:clientMsgId``.
 NAMESPACE = uuid.UUID("6f0f5a1e-8d3c-4d0e-9a53-1c2b8f5e7a10")
@@ -54,28 +55,6 @@ def event_id(sender: str, client_msg_id: str | None) -> str:
     digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
     digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
     return digest.hex()
-
-
-def timestamp(at: datetime) -> str:
-    """ISO-8601 UTC, the same text as the ``at`` of the stored event (``...Z``)."""
-    text: str = msgspec.to_builtins(at)
-    return text
-
-
-def wire_message(event: events.MessageSent, seq: int, at: datetime) -> dict[str, Any]:
-    """What every socket in the room receives as ``message``."""
-    wire: dict[str, Any] = {
-        "type": "message",
-        "id": event.id,
-        "seq": seq,
-        "roomId": event.room_id,
-        "sender": event.sender,
-        "content": event.content,
-        "timestamp": timestamp(at),
-    }
-    if event.client_msg_id is not None:
-        wire["clientMsgId"] = event.client_msg_id
-    return wire
 
 
 class MessageSender:
@@ -131,7 +110,7 @@ class MessageSender:
         return stored.at
 
     async def _deliver(self, event: events.MessageSent, seq: int, at: datetime) -> None:
-        wire = wire_message(event, seq, at)
+        wire = live_message(event, seq, at)
         data = msgspec.json.encode(wire)
         subject = subjects.deliver_subject(event.room_id)
         local = self._local

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from minitalk_common.chat.history import UNAVAILABLE
 from minitalk_common.errors import (
     BadInput,
     Conflict,
@@ -70,7 +71,7 @@ class ConcurrentUpdate(Conflict):
 
 class HistoryUnavailable(Unavailable):
     def __init__(self) -> None:
-        super().__init__("history is unavailable, try again")
+        super().__init__(UNAVAILABLE)
 
 
 class NotReady(Unavailable):

@@ -17,11 +17,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from minitalk_common import bus, events, subjects
-from minitalk_common.projection import Projection
+from minitalk_common.projection import CatchUpFailed, Projection
 from nats.errors import NoRespondersError
 from nats.errors import TimeoutError as NatsTimeout
 from nats.js import JetStreamContext
-from nats.js.errors import APIError, NotFoundError
+from nats.js.errors import APIError
 
 from . import errors
 from .projection import KnownUsers, Room, RoomDirectory
@@ -189,16 +189,14 @@ class RoomCommands:
         return ack.seq
 
     async def _sync_room(self, room_id: str) -> None:
-        """Wait until the projection holds the room's latest event in the log."""
+        """Wait until the projection holds the room's latest event in the log; LogUnavailable
+        when that cannot be known (a refusal on a stale projection would be wrong)."""
         try:
             subject = subjects.room_subject(room_id)
         except subjects.BadSubjectToken:
             return  # no room can have this id
         try:
-            last = await self._js.get_last_msg(subjects.ROOMS_STREAM, subject, direct=True)
-            if last.seq is not None:
-                await self._state.rooms_view.wait_for(last.seq)
-        except NotFoundError:
-            return
-        except (NatsTimeout, NoRespondersError, TimeoutError) as exc:
-            log.warning("catching up on room %s failed: %r", room_id, exc)
+            await self._state.rooms_view.catch_up(subject)
+        except CatchUpFailed as exc:
+            log.warning("catching up on room %s failed: %s", room_id, exc)
+            raise errors.LogUnavailable() from exc

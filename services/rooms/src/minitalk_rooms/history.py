@@ -1,19 +1,15 @@
 """A room's message history, asked of the persister partition that owns the room.
 
-Request on ``minitalk.history.<crc32(roomId) % P>``: ``{"roomId", "limit", "before", "after",
-"since"}`` (``before``/``after`` stream-sequence cursors or null, ``since`` an ISO-8601 UTC time or
-null). Reply: ``{"messages": [...]}`` oldest first, or ``{"error": "..."}``.
+The request and reply are the shared contract (``minitalk_common.chat.history``): the reply's
+bytes are the page as the HTTP answer carries it, so they go out as they came, undecoded.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any
 
 from minitalk_common import subjects, telemetry
+from minitalk_common.chat import history
 from nats.aio.client import Client as NATS
 from nats.errors import NoRespondersError
 from nats.errors import TimeoutError as NatsTimeout
@@ -22,34 +18,15 @@ from . import errors
 
 log = logging.getLogger("minitalk.rooms.history")
 
-MAX_LIMIT = 100
-
-
-@dataclass(frozen=True)
-class HistoryQuery:
-    room_id: str
-    limit: int = MAX_LIMIT
-    before: int | None = None
-    after: int | None = None
-    since: str | None = None
-
-    def to_json(self) -> bytes:
-        body = {"roomId": self.room_id, "limit": self.limit, "before": self.before}
-        body |= {"after": self.after, "since": self.since}
-        return json.dumps(body).encode()
-
 
 def parse_since(raw: str | None) -> str | None:
     """``since`` as a normalised ISO-8601 UTC time (a time without zone is taken as UTC)."""
     if raw is None or raw == "":
         return None
     try:
-        at = datetime.fromisoformat(raw.strip())
+        return history.since_text(history.parse_since(raw))
     except ValueError as exc:
         raise errors.BadHistoryQuery("since must be an ISO-8601 time") from exc
-    if at.tzinfo is None:
-        at = at.replace(tzinfo=UTC)
-    return at.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 class HistoryClient:
@@ -58,31 +35,19 @@ class HistoryClient:
         self._partitions = partitions
         self._timeout = timeout
 
-    async def messages(self, query: HistoryQuery) -> list[dict[str, Any]]:
-        """The messages the persister holds for the query, oldest first."""
-        subject = subjects.history_subject(subjects.partition_of(query.room_id, self._partitions))
+    async def page(self, request: history.HistoryRequest) -> bytes:
+        """The page the persister holds for the request: JSON, oldest first."""
+        room_id = request.room_id
+        subject = subjects.history_subject(subjects.partition_of(room_id, self._partitions))
         with telemetry.producer_span(subject):
             try:
                 reply = await self._nc.request(
                     subject,
-                    query.to_json(),
+                    history.encode_request(request),
                     timeout=self._timeout,
                     headers=telemetry.traced_headers(),
                 )
             except (NoRespondersError, NatsTimeout, TimeoutError) as exc:
-                log.warning("history of %s on %s: %r", query.room_id, subject, exc)
+                log.warning("history of %s on %s: %r", room_id, subject, exc)
                 raise errors.HistoryUnavailable() from exc
-        return _messages_of(query.room_id, reply.data)
-
-
-def _messages_of(room_id: str, data: bytes) -> list[dict[str, Any]]:
-    try:
-        body = json.loads(data)
-    except ValueError:
-        body = None
-    if isinstance(body, dict) and isinstance(body.get("messages"), list):
-        messages: list[dict[str, Any]] = body["messages"]
-        return messages
-    reason = body.get("error") if isinstance(body, dict) else None
-    log.warning("history of %s: the persister answered %s", room_id, reason or data[:200])
-    raise errors.HistoryUnavailable()
+        return history.page_of(reply.data, reply.headers)

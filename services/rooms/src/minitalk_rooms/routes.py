@@ -6,9 +6,11 @@
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query
+from fastapi.responses import Response
+from minitalk_common.chat.history import MAX_LIMIT, HistoryRequest
 
 from . import batch
-from .history import MAX_LIMIT, HistoryQuery, parse_since
+from .history import parse_since
 from .runtime import Runtime
 from .schemas import CreateRoom, CreateRooms, Invite, room_json
 
@@ -55,7 +57,7 @@ def rooms_router(runtime: Runtime) -> APIRouter:
         deleted = await runtime.commands.leave(actor, room_id)
         return {"message": "left the room, which is now deleted" if deleted else "left the room"}
 
-    @router.get("/chatrooms/{room_id}/messages")
+    @router.get("/chatrooms/{room_id}/messages", response_class=Response)
     async def messages(
         room_id: str,
         actor: Caller,
@@ -63,9 +65,11 @@ def rooms_router(runtime: Runtime) -> APIRouter:
         before: Cursor = None,
         after: AfterCursor = None,
         since: str | None = None,
-    ) -> list[dict[str, Any]]:
+    ) -> Response:
+        """The persister's page, passed on as it came (a JSON array, oldest first)."""
         await runtime.commands.member_room(actor, room_id)
-        query = HistoryQuery(room_id, limit, before, after, parse_since(since))
-        return await runtime.history.messages(query)
+        request = HistoryRequest(room_id, limit, before, after, parse_since(since))
+        page = await runtime.history.page(request)
+        return Response(page, media_type="application/json")
 
     return router

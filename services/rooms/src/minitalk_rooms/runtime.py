@@ -36,7 +36,7 @@ class Runtime:
         rooms, users = RoomDirectory(), KnownUsers()
         state = State(
             rooms=rooms,
-            rooms_view=Projection(js, subjects.ROOMS_STREAM, rooms.apply),
+            rooms_view=Projection(js, subjects.ROOMS_STREAM, rooms.project),
             users=users,
             users_view=Projection(js, subjects.USERS_STREAM, users.apply),
         )

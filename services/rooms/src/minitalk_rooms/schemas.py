@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from minitalk_common.chat.messages import timestamp
 from pydantic import BaseModel, ConfigDict, Field
 
 from .projection import Room
@@ -34,5 +35,5 @@ def room_json(room: Room, full: bool = True) -> dict[str, Any]:
     }
     if full:
         body["createdBy"] = room.created_by
-        body["createdAt"] = room.created_at.isoformat().replace("+00:00", "Z")
+        body["createdAt"] = timestamp(room.created_at)
     return body

@@ -5,7 +5,7 @@ publishes ``--events`` small ``MessageSent`` events (with their ``Nats-Msg-Id``)
 ``--rooms`` rooms with a pipelined publisher (``--window`` acks outstanding), then times
 ``rebuild`` of every room file into an empty folder, and ``verify`` of the result:
 
-    .venv/bin/python services/persister/bench/rebuild_bench.py [--events 1000000] [--rooms 100]
+    .venv/bin/python tools/replay/bench/rebuild_bench.py [--events 1000000] [--rooms 100]
 
 Everything (store, files) is removed afterwards unless ``--keep``.
 """
@@ -25,9 +25,9 @@ import nats
 from minitalk_common import bus, events, subjects
 from minitalk_common.config import NatsSettings
 from minitalk_local.system import NatsServer
-from minitalk_persister.replay.console import Quiet
-from minitalk_persister.replay.rebuild import rebuild
-from minitalk_persister.replay.verify import verify
+from minitalk_replay.console import Quiet
+from minitalk_replay.rebuild import rebuild
+from minitalk_replay.verify import verify
 from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 

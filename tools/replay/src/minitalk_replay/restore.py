@@ -23,10 +23,10 @@ from pathlib import Path
 import msgspec
 from minitalk_common import bus, events, subjects
 from minitalk_common.config import NatsSettings
+from minitalk_persister.roomfile import MESSAGES, ROOMS, Line, decode_line
 from nats.js import JetStreamContext
 from nats.js.errors import KeyWrongLastSequenceError
 
-from ..roomfile import MESSAGES, ROOMS, Line, decode_line
 from . import streams
 from .backup import CREDENTIALS_FILE, KV_STREAM, USERS, USERS_FILE, CredentialLine
 from .console import Meter

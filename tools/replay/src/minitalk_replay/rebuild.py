@@ -14,10 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from minitalk_common import subjects
-from nats.js import JetStreamContext
-
-from ..room import append_unsynced, fsync_dir, fsync_file
-from ..roomfile import (
+from minitalk_persister.room import append_unsynced, fsync_dir, fsync_file
+from minitalk_persister.roomfile import (
     MESSAGES,
     SUFFIXES,
     BadEntry,
@@ -28,6 +26,8 @@ from ..roomfile import (
     make_entry,
     path_of,
 )
+from nats.js import JetStreamContext
+
 from . import streams
 from .console import Meter
 from .streams import ReplayError, Stored

@@ -19,11 +19,11 @@ from pathlib import Path
 from typing import BinaryIO
 
 import msgspec
-from minitalk_common import events, subjects
+from minitalk_common import credentials, events, subjects
+from minitalk_persister.room import fsync_dir
+from minitalk_persister.roomfile import encode_line, trace_id_of
 from nats.js import JetStreamContext
 
-from ..room import fsync_dir
-from ..roomfile import encode_line, trace_id_of
 from . import streams
 from .console import Meter
 from .files import raw_lines, room_files
@@ -32,10 +32,8 @@ from .streams import ReplayError, Stored
 USERS = subjects.USERS_STREAM
 USERS_FILE = "users.jsonl"
 CREDENTIALS_FILE = "credentials.jsonl"
-KV_STREAM = f"KV_{subjects.CREDENTIALS_BUCKET}"
-KV_PREFIX = f"$KV.{subjects.CREDENTIALS_BUCKET}."
-#: Header of a KV delete or purge marker.
-KV_OPERATION = "KV-Operation"
+KV_STREAM = credentials.stream()
+KV_PREFIX = credentials.subject_prefix()
 
 
 class CredentialLine(msgspec.Struct, frozen=True):
@@ -46,11 +44,6 @@ class CredentialLine(msgspec.Struct, frozen=True):
     value: msgspec.Raw
 
 
-class _Record(msgspec.Struct):
-    password_hash: str
-
-
-_decode_record = msgspec.json.Decoder(_Record).decode
 _encoder = msgspec.json.Encoder()
 
 
@@ -111,7 +104,7 @@ async def _credentials(js: JetStreamContext, f: BinaryIO, meter: Meter) -> int:
     def take(msg: Stored) -> None:
         nonlocal written
         tick()
-        if (msg.headers or {}).get(KV_OPERATION) in ("DEL", "PURGE"):
+        if (msg.headers or {}).get(credentials.KV_OPERATION) in ("DEL", "PURGE"):
             return
         key = msg.subject.removeprefix(KV_PREFIX)
         check_credential(key, msg.data)
@@ -125,11 +118,9 @@ async def _credentials(js: JetStreamContext, f: BinaryIO, meter: Meter) -> int:
 def check_credential(key: str, value: bytes) -> None:
     """A credential is a JSON record with a bcrypt hash; anything else is not backed up."""
     try:
-        record = _decode_record(value)
-    except msgspec.DecodeError as exc:
-        raise ReplayError(f"credential {key!r} is not a credential record: {exc}") from exc
-    if not record.password_hash.startswith("$2"):
-        raise ReplayError(f"credential {key!r} holds no bcrypt hash")
+        credentials.decode(value)
+    except credentials.NotACredential as exc:
+        raise ReplayError(f"credential {key!r} {exc}") from exc
 
 
 def _copy_rooms(rooms_dir: Path, to: Path, meter: Meter) -> tuple[int, int]:

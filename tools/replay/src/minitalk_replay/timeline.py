@@ -24,9 +24,10 @@ from datetime import datetime
 from pathlib import Path
 
 from minitalk_common import events, subjects
+from minitalk_common.chat.membership import Membership, Room
+from minitalk_persister.roomfile import MESSAGES, ROOMS, Line, path_of, time_us
 from nats.js import JetStreamContext
 
-from ..roomfile import MESSAGES, ROOMS, Line, path_of, time_us
 from . import streams
 from .files import lines
 from .streams import ReplayError, Stored
@@ -63,34 +64,47 @@ class At:
 
 @dataclass
 class RoomView:
+    """The room as the shared ROOMS reducer (``minitalk_common.chat.membership``) folds its
+    events: the rooms service and realtime see the same at the same point."""
+
     room_id: str
     at: At
-    name: str | None = None
-    created_by: str | None = None
-    created_at: datetime | None = None
-    members: list[str] = field(default_factory=list)
     deleted: bool = False
     rooms_seq: int = 0
     messages_seq: int = 0
     message_count: int = 0
     last_messages: list[tuple[int, events.MessageSent]] = field(default_factory=list)
+    _rooms: Membership = field(default_factory=Membership, repr=False)
+    #: The room as last seen (kept after a deletion, its members gone).
+    _room: Room | None = field(default=None, repr=False)
 
     @property
     def exists(self) -> bool:
-        return self.name is not None
+        return self._room is not None
+
+    @property
+    def name(self) -> str | None:
+        return self._room.name if self._room else None
+
+    @property
+    def created_by(self) -> str | None:
+        return self._room.created_by if self._room else None
+
+    @property
+    def created_at(self) -> datetime | None:
+        return self._room.created_at if self._room else None
+
+    @property
+    def members(self) -> list[str]:
+        return self._room.participants if self._room else []
 
     def apply(self, seq: int, event: events.Event) -> None:
-        """One ROOMS event, as the rooms service's projection applies it."""
+        """One ROOMS event of this room."""
         self.rooms_seq = seq
-        if isinstance(event, events.RoomCreated):
-            self.name, self.created_by, self.created_at = event.name, event.actor, event.at
-            self.members = list(dict.fromkeys(event.participants))
-        elif isinstance(event, events.MembersInvited):
-            self.members += [u for u in event.participants if u not in self.members]
-        elif isinstance(event, events.MemberLeft) and event.username in self.members:
-            self.members.remove(event.username)
-        elif isinstance(event, events.RoomDeleted):
-            self.deleted, self.members = True, []
+        change = self._rooms.apply(event, seq)
+        if change is not None:
+            self._room = change.room
+            self.deleted = self._rooms.get(self.room_id) is None
 
 
 def view(room_id: str, at: At, rooms: Events, messages: Events, last: int) -> RoomView:

@@ -16,9 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from minitalk_common import subjects
-from nats.aio.client import Client as NATS
-
-from ..roomfile import (
+from minitalk_persister.roomfile import (
     MESSAGES,
     RECORD,
     SUFFIXES,
@@ -27,6 +25,8 @@ from ..roomfile import (
     make_entry,
     message_time_us,
 )
+from nats.aio.client import Client as NATS
+
 from . import streams
 from .console import Meter
 from .files import RoomFileName, raw_lines, room_files, torn_tail

@@ -8,8 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import msgspec
-
-from ..roomfile import Line, decode_line, room_of_file
+from minitalk_persister.roomfile import Line, decode_line, room_of_file
 
 #: Bytes read at a time.
 CHUNK = 1024 * 1024

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from minitalk_common.chat.messages import timestamp as wire_time
 from rich.table import Table
 from rich.text import Text
 
-from ..roomfile import wire_time
 from .backup import BackupTally
 from .rebuild import Tally
 from .restore import RestoreTally

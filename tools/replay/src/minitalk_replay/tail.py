@@ -8,10 +8,10 @@ from collections.abc import Awaitable, Callable
 
 import nats.errors
 from minitalk_common import events, subjects
+from minitalk_common.chat.messages import timestamp as wire_time
+from minitalk_persister.roomfile import MESSAGES, ROOMS, trace_id_of
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext, api
-
-from ..roomfile import MESSAGES, ROOMS, trace_id_of, wire_time
 
 #: Characters of a message's content shown.
 CONTENT_WIDTH = 60

@@ -13,8 +13,9 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import NamedTuple
 
-import nats
 import nats.errors
+from minitalk_common import bus
+from minitalk_common.config import NatsSettings
 from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext, api
@@ -42,22 +43,17 @@ Handler = Callable[[Stored], None]
 
 @contextlib.asynccontextmanager
 async def connect(url: str) -> AsyncIterator[NATS]:
-    """A connection for one command; a few reconnects, then the command fails."""
+    """A connection for one command (the services' helper): a few reconnects, then the command
+    fails."""
+    stack = contextlib.AsyncExitStack()
     try:
-        nc = await nats.connect(
-            servers=[s.strip() for s in url.split(",") if s.strip()],
-            name="minitalk-replay",
-            connect_timeout=5,
-            max_reconnect_attempts=5,
-            reconnect_time_wait=0.5,
+        nc = await stack.enter_async_context(
+            bus.connect(NatsSettings(nats_url=url), "minitalk-replay", reconnects=5)
         )
     except (OSError, TimeoutError, nats.errors.Error) as exc:
         raise ReplayError(f"cannot reach NATS at {url}: {exc}") from exc
-    try:
+    async with stack:
         yield nc
-    finally:
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(nc.drain(), 10)
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,11 +163,6 @@ async def _consume(
 
 
 def _position(msg: Msg) -> tuple[int, int]:
-    """The stream sequence and the pending count of a delivered message, from its reply subject
-    (``$JS.ACK.<stream>.<consumer>.<delivered>.<seq>.<cseq>.<time>.<pending>``: a quick split
-    where nats.py would build a whole metadata object; other forms go through nats.py)."""
-    tokens = (msg.reply or "").split(".")
-    if len(tokens) == 9 and tokens[0] == "$JS":
-        return int(tokens[5]), int(tokens[8])
+    """The stream sequence and the pending count of a delivered message (nats.py's metadata)."""
     meta = msg.metadata
     return meta.sequence.stream, meta.num_pending
