@@ -1,10 +1,10 @@
 """Revoked tokens: the shared store that auth's logout writes and every verifier follows.
 
 A revoked token's id (``jti``) is a key of the KV bucket ``minitalk-revoked``; its value is the
-token's expiry (UNIX seconds, ASCII). Auth creates the bucket with a max age of its token
-lifetime plus a minute, so an entry disappears once the token it names is dead anyway (nats-server
-2.9 has no per-message TTL; the bucket-level age is enough here because every entry lives exactly
-as long as the longest token).
+token's expiry (UNIX seconds, ASCII). Every service creates the bucket if it is missing
+(``bus.ensure_streams``); auth then sets its max age to its token lifetime plus a minute, so an
+entry disappears once the token it names is dead anyway (nats-server 2.9 has no per-message TTL;
+the bucket-level age is enough because no entry needs to outlive the longest token).
 
 Rooms and realtime hold the whole set in memory (a few bytes per logout of the last token
 lifetime) and follow the bucket with an ordered push consumer, so checking a token is a dict
@@ -32,6 +32,9 @@ log = logging.getLogger("minitalk.revocation")
 
 #: Kept past a token's lifetime: clocks of auth and of the verifiers may disagree a little.
 MARGIN_S = 60.0
+#: Max age of the bucket when another service creates it before auth: the longest default
+#: token lifetime (24 h) and the margin. Auth sets it to its own ``MINITALK_TOKEN_TTL_S``.
+DEFAULT_MAX_AGE_S = 24 * 3600 + MARGIN_S
 _SUBJECTS = f"$KV.{REVOKED_BUCKET}.>"
 _PRUNE_EVERY_S = 60.0
 
