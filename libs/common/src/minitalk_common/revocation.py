@@ -52,6 +52,8 @@ async def ensure_bucket(js: JetStreamContext, token_ttl_s: float, replicas: int)
         config = (await js.stream_info(f"KV_{REVOKED_BUCKET}")).config
         if config.max_age != max_age or config.num_replicas != replicas:
             config.max_age, config.num_replicas = max_age, replicas
+            # JetStream refuses a duplicate window longer than the max age
+            config.duplicate_window = min(config.duplicate_window or max_age, max_age)
             await js.update_stream(config)
 
 

@@ -325,5 +325,7 @@ async def _bucket(js: JetStreamContext, name: str, max_age: float, replicas: int
     config = (await js.stream_info(f"KV_{name}")).config
     if config.max_age != max_age or config.num_replicas != replicas:
         config.max_age, config.num_replicas = max_age, replicas
+        # JetStream refuses a duplicate window longer than the max age
+        config.duplicate_window = min(config.duplicate_window or max_age, max_age)
         await js.update_stream(config)
     return await js.key_value(name)
