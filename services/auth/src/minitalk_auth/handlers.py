@@ -136,6 +136,16 @@ class AuthService:
         name = credentials.username if USERNAME.fullmatch(credentials.username) else None
         attempt = await self._throttle.login_attempt(name, ip)
         try:
+            username = await self._check_password(credentials)
+        except InvalidCredentials:
+            await attempt.failed()
+            raise
+        await attempt.succeeded()
+        return self._minter.mint(username)
+
+    async def _check_password(self, credentials: Credentials) -> str:
+        """The username if the password matches; ``InvalidCredentials`` otherwise."""
+        try:
             username = check_username(credentials.username)
             password = password_bytes(credentials.password)
         except (InvalidUsername, InvalidPassword) as exc:  # no such credential can exist
@@ -144,8 +154,7 @@ class AuthService:
         stored_hash = credential.password_hash if credential else None
         if not await self._hasher.check(password, stored_hash):  # spends bcrypt either way
             raise InvalidCredentials
-        await attempt.succeeded()
-        return self._minter.mint(username)
+        return username
 
     async def logout(self, token: str | None) -> str:
         """Revoke ``token`` (its ``jti``) everywhere; returns its username."""

@@ -11,8 +11,12 @@ the seconds left) while any of its scopes is locked, and then counts nowhere.
 
 Every update is a compare-and-set on the record's revision (``update(..., last=revision)``),
 retried on a conflict, so replicas and parallel requests never lose a count. A login attempt is
-counted *before* bcrypt runs (1,000 parallel guesses cannot all pass the check first) and taken
-back when the password was right: the (account, IP) record is deleted, the others decremented.
+counted against its account scopes *before* bcrypt runs (1,000 parallel guesses at one account
+cannot all pass the check first) and taken back when the password was right: the (account, IP)
+record is deleted, the account's decremented. The per-IP scope is only checked before and
+counted after a failure: its record is shared by every login from that IP (a load test's 10,000
+good logins would otherwise queue on it), at the price that parallel requests from one IP may
+overshoot its threshold by the number they have in flight (the edge bounds those per IP).
 
 Why the owner cannot be locked out from one IP: a lock of ``pair`` or ``ip`` refuses only that
 IP. The account scope counts a failure only while its (account, IP) record is at or below its own
@@ -215,10 +219,9 @@ class Throttle:
         if username is not None:
             pair = await self._counters.count(f"pair.{username}.{addr}", self.limits.pair, now)
             attempt.pair = _counted_or_refuse(pair, "too many failed logins for this account")
-        attempt.ip = _counted_or_refuse(
-            await self._counters.count(f"ip.{addr}", self.limits.ip, now),
-            "too many failed logins from this address",
-        )
+        _, per_ip = await self._counters.read(f"ip.{addr}")
+        if per_ip.until > now:
+            raise TooManyAttempts("too many failed logins from this address", per_ip.until - now)
         if username is not None and attempt.pair.count.n <= self.limits.pair.threshold:
             account = await self._counters.count(f"acct.{username}", self.limits.account, now)
             if isinstance(account, Counted):
@@ -252,17 +255,25 @@ class Throttle:
             return False
         return at + self.limits.known_client_s > time.time()
 
+    async def _failed(self, attempt: LoginAttempt) -> None:
+        await self._counters.count(f"ip.{attempt.addr}", self.limits.ip, time.time())
+
     async def _succeeded(self, attempt: LoginAttempt) -> None:
+        """Reset the (account, IP) scope, take the account's count back, remember the client."""
         assert attempt.username is not None
-        await self._counters.reset(f"pair.{attempt.username}.{attempt.addr}")
-        if attempt.ip is not None:
-            await self._counters.take_back(attempt.ip, self.limits.ip)
+        steps = [
+            self._counters.reset(f"pair.{attempt.username}.{attempt.addr}"),
+            self._remember(attempt.username, attempt.addr),
+        ]
         if attempt.account is not None:
-            await self._counters.take_back(attempt.account, self.limits.account)
+            steps.append(self._counters.take_back(attempt.account, self.limits.account))
+        await asyncio.gather(*steps)
+
+    async def _remember(self, username: str, addr: str) -> None:
         try:
-            await self._known.put(f"{attempt.username}.{attempt.addr}", repr(time.time()).encode())
+            await self._known.put(f"{username}.{addr}", repr(time.time()).encode())
         except nats.errors.Error as exc:
-            log.warning("could not remember a good login of %s: %r", attempt.username, exc)
+            log.warning("could not remember a good login of %s: %r", username, exc)
 
 
 class LoginAttempt:
@@ -273,11 +284,13 @@ class LoginAttempt:
         self.username = username
         self.addr = addr
         self.pair = Counted("", 0, Count())
-        self.ip: Counted | None = None
         self.account: Counted | None = None
 
     async def succeeded(self) -> None:
         await self._throttle._succeeded(self)
+
+    async def failed(self) -> None:
+        await self._throttle._failed(self)
 
 
 def _counted_or_refuse(outcome: Counted | float, message: str) -> Counted:
