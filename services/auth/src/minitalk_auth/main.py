@@ -67,13 +67,14 @@ def build_app(settings: AuthSettings, keys: KeyPair) -> FastAPI:
             minter = TokenMinter(keys.private_pem, settings.token_ttl, kid=keys.kid)
             ttl, replicas = settings.token_ttl_s, settings.stream_replicas
             await revocation.ensure_bucket(js, ttl, replicas)  # before the key: see revocation.py
+            revoked = await stack.enter_async_context(revocation.following(js))
             app.state.auth = AuthService(
                 js,
                 store,
                 hasher,
                 minter,
                 await open_throttle(js, settings),
-                tokens.TokenVerifier(keys.public_pem),
+                tokens.TokenVerifier(keys.public_pem, revoked),
                 settings.batch_max_users,
             )
             await publish_public_key(js, keys)
