@@ -146,6 +146,9 @@ class Counters:
                 changed = current.counted(rule, now, k)
                 new_revision = await self._write(key, changed, revision)
                 if new_revision is not None:
+                    if changed.until > current.until:  # one line per lock, not per refusal
+                        lock = changed.until - now
+                        log.warning("locked %s for %.0f s after %d attempts", key, lock, changed.n)
                     return Counted(key, new_revision, changed)
                 await _pause(attempt)
         raise _unavailable(key, "too many concurrent updates")
