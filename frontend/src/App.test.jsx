@@ -17,6 +17,7 @@ vi.mock('socket.io-client', () => ({
 vi.mock('./api/endpoints.js', () => ({
   signup: vi.fn(),
   login: vi.fn(),
+  logout: vi.fn(),
   listRooms: vi.fn(),
   createRoom: vi.fn(),
   inviteToRoom: vi.fn(),
@@ -78,9 +79,11 @@ describe('auth pages', () => {
     expect(localStorage.getItem('token')).toBe('jwt');
     expect(h.ioArgs).toEqual({ auth: { token: 'jwt' }, transports: ['websocket', 'polling'] });
 
+    api.logout.mockResolvedValueOnce({ message: 'Logged out' });
     fireEvent.click(screen.getByRole('button', { name: 'Log out' }));
     expect(await screen.findByRole('button', { name: 'Log in' })).toBeTruthy();
     expect(localStorage.getItem('token')).toBeNull();
+    expect(api.logout).toHaveBeenCalledTimes(1); // the token is revoked on the server
   });
 
   it('sign up shows a conflict error', async () => {
@@ -90,6 +93,18 @@ describe('auth pages', () => {
     fireEvent.change(screen.getByLabelText('Password'), { target: { value: 'pw' } });
     fireEvent.click(screen.getByRole('button', { name: 'Sign up' }));
     expect(await screen.findByRole('alert')).toHaveTextContent('Username already taken');
+  });
+});
+
+describe('a dead token', () => {
+  it.each(['token expired', 'token revoked'])('a socket refused with "%s" ends the session', async (reason) => {
+    loginAs();
+    renderAt('/');
+    await screen.findByText('General');
+    act(() => h.socket.serverEmit('connect_error', new Error(reason)));
+    expect(await screen.findByRole('button', { name: 'Log in' })).toBeTruthy();
+    expect(localStorage.getItem('token')).toBeNull();
+    expect(api.logout).not.toHaveBeenCalled(); // nothing left to revoke
   });
 });
 

@@ -22,8 +22,9 @@ NAMES = [f"racer-{i:02d}" for i in range(50)]
 async def test_two_processes_racing_for_the_same_names_register_each_once(
     system: LocalSystem, js: JetStreamContext
 ) -> None:
-    system.start_service("auth", name="auth-a")
-    system.start_service("auth", name="auth-b")
+    many_signups = {"MINITALK_SIGNUPS_PER_IP": "1000"}  # 100 sign-ups from 127.0.0.1
+    system.start_service("auth", name="auth-a", env=many_signups)
+    system.start_service("auth", name="auth-b", env=many_signups)
     async with (
         httpx.AsyncClient(base_url=system.http("auth-a"), timeout=60) as a,
         httpx.AsyncClient(base_url=system.http("auth-b"), timeout=60) as b,

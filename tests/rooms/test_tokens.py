@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
@@ -12,6 +13,8 @@ from datetime import timedelta
 import httpx
 import jwt
 from minitalk_auth.keys import KeyPair, TokenMinter
+from minitalk_common import revocation
+from nats.js import JetStreamContext
 
 from .conftest import Register
 
@@ -94,3 +97,50 @@ async def test_a_token_of_the_test_key_verifies_with_only_the_public_key(
         "/api/chatrooms", headers={"Authorization": f"bearer {make_token('alice')}"}
     )
     assert [room["name"] for room in resp.json()] == ["ok"]
+
+
+async def test_a_revoked_token_is_401_on_every_route(
+    rooms: httpx.AsyncClient,
+    register: Register,
+    make_token: Callable[..., str],
+    js: JetStreamContext,
+) -> None:
+    await register("alice")
+    token, other = make_token("alice"), make_token("alice")
+    headers = {"Authorization": f"Bearer {token}"}
+    assert (await rooms.get("/api/chatrooms", headers=headers)).status_code == 200
+    claims = jwt.decode(token, options={"verify_signature": False})
+    await revocation.revoke(js, claims["jti"], claims["exp"])  # what auth's logout does
+    async with asyncio.timeout(5):  # one NATS message away
+        while (resp := await rooms.get("/api/chatrooms", headers=headers)).status_code != 401:
+            await asyncio.sleep(0.05)
+    assert resp.json() == {"error": "token revoked"}
+    resp = await rooms.post("/api/chatrooms", json={"name": "x"}, headers=headers)
+    assert (resp.status_code, resp.json()) == (401, {"error": "token revoked"})
+    other_headers = {"Authorization": f"Bearer {other}"}
+    assert (await rooms.get("/api/chatrooms", headers=other_headers)).status_code == 200
+
+
+async def test_a_restarted_rooms_knows_the_revoked_tokens_before_it_is_ready(
+    start_rooms: Callable[..., str],
+    register: Register,
+    make_token: Callable[..., str],
+    js: JetStreamContext,
+) -> None:
+    await register("alice")
+    token = make_token("alice")
+    claims = jwt.decode(token, options={"verify_signature": False})
+    await revocation.revoke(js, claims["jti"], claims["exp"])
+    async with httpx.AsyncClient(base_url=start_rooms(), timeout=30) as rooms:  # ready = started
+        resp = await rooms.get("/api/chatrooms", headers={"Authorization": f"Bearer {token}"})
+    assert (resp.status_code, resp.json()) == (401, {"error": "token revoked"})
+
+
+async def test_a_token_without_an_id_is_401(
+    rooms: httpx.AsyncClient, register: Register, key_pair: KeyPair
+) -> None:
+    await register("alice")
+    claims = {"sub": "alice", "iss": "minitalk-auth", "aud": "minitalk", "iat": 0, "exp": 2**40}
+    old = jwt.encode(claims, key_pair.private_pem, algorithm="EdDSA")
+    resp = await rooms.get("/api/chatrooms", headers={"Authorization": f"Bearer {old}"})
+    assert (resp.status_code, resp.json()) == (401, {"error": "invalid token"})

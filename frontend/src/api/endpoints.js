@@ -8,6 +8,9 @@ export const signup = (username, password) =>
 export const login = (username, password) =>
   http.post('/api/auth/login', { username, password }).then((r) => r.data);
 
+/** revokes the current token everywhere (its sockets are closed too) */
+export const logout = () => http.post('/api/auth/logout').then((r) => r.data);
+
 export const listRooms = () => http.get('/api/chatrooms').then((r) => (Array.isArray(r.data) ? r.data : []));
 
 export const createRoom = (name, participants) =>

@@ -10,13 +10,20 @@ export function AuthProvider({ children }) {
   const sessionRef = useRef(session);
   sessionRef.current = session;
 
-  const logout = useCallback(() => {
+  // the token is no longer good (expired or revoked): forget the session
+  const expire = useCallback(() => {
     clearSession();
     setSession(null);
   }, []);
 
+  // the user logs out: revoke the token on the server (best effort), then forget it
+  const logout = useCallback(() => {
+    if (sessionRef.current?.token) Promise.resolve(api.logout()).catch(() => {});
+    expire();
+  }, [expire]);
+
   // configure synchronously so the very first request carries the token
-  configureHttp({ tokenGetter: () => sessionRef.current?.token ?? null, unauthorized: logout });
+  configureHttp({ tokenGetter: () => sessionRef.current?.token ?? null, unauthorized: expire });
 
   const login = useCallback(async (username, password) => {
     const data = await api.login(username, password);
@@ -29,7 +36,10 @@ export function AuthProvider({ children }) {
 
   const signup = useCallback((username, password) => api.signup(username, password), []);
 
-  const value = useMemo(() => ({ session, login, signup, logout }), [session, login, signup, logout]);
+  const value = useMemo(
+    () => ({ session, login, signup, logout, expire }),
+    [session, login, signup, logout, expire],
+  );
   return <AuthContext.Provider value={value}>{children}</AuthContext.Provider>;
 }
 

@@ -8,9 +8,9 @@ import { useTypingStore } from './useTypingStore.js';
 const ChatContext = createContext(null);
 
 export function ChatProvider({ children }) {
-  const { session } = useAuth();
+  const { session, expire } = useAuth();
   const me = session?.username ?? null;
-  const { socket, status, attempt } = useSocket(session?.token ?? null);
+  const { socket, status, attempt } = useSocket(session?.token ?? null, expire);
   const messages = useMessagesStore({ socket, me });
   const roomsStore = useRoomsStore({
     socket,

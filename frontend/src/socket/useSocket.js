@@ -3,12 +3,15 @@ import { io } from 'socket.io-client';
 import { CONNECTED, CONNECTING, DISCONNECTED, RECONNECTING } from '../state/connection.js';
 
 const MANUAL_RETRY_MS = [1000, 2000, 5000, 10000];
+// handshake refusals that no retry can fix: the session is over
+const DEAD_TOKEN = new Set(['token expired', 'token revoked', 'invalid token', 'missing token']);
 
 /**
  * One Socket.IO connection per token, same origin (/socket.io/).
  * Returns { socket, status, attempt }; status is connecting | connected | disconnected | reconnecting.
+ * onDeadToken() is called when the server refuses the token (expired or revoked).
  */
-export function useSocket(token) {
+export function useSocket(token, onDeadToken = () => {}) {
   const [socket, setSocket] = useState(null);
   const [conn, setConn] = useState({ status: CONNECTING, attempt: 0 });
 
@@ -36,7 +39,11 @@ export function useSocket(token) {
       setConn({ status: DISCONNECTED, attempt: 0 });
       if (reason === 'io server disconnect') retryLater();
     };
-    const onConnectError = () => {
+    const onConnectError = (err) => {
+      if (DEAD_TOKEN.has(err?.message)) {
+        onDeadToken();
+        return;
+      }
       setConn((c) => ({ status: c.attempt > 0 ? RECONNECTING : DISCONNECTED, attempt: c.attempt }));
       if (!s.active) retryLater();
     };

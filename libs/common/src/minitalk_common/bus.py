@@ -12,7 +12,7 @@ from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext, api
 from nats.js.errors import APIError, BadRequestError, KeyWrongLastSequenceError, NotFoundError
 
-from . import events, subjects
+from . import events, revocation, subjects
 from .config import NatsSettings
 from .telemetry import inject_headers, producer_span
 
@@ -96,9 +96,12 @@ async def ensure_streams(js: JetStreamContext, settings: NatsSettings) -> None:
             if exc.err_code != 10058:  # exists with another configuration
                 raise
             await js.update_stream(config)
-    for bucket in (subjects.CREDENTIALS_BUCKET, subjects.KEYS_BUCKET):
+    ages = {subjects.REVOKED_BUCKET: revocation.DEFAULT_MAX_AGE_S}  # auth sets its own
+    for bucket in (subjects.CREDENTIALS_BUCKET, subjects.KEYS_BUCKET, subjects.REVOKED_BUCKET):
         try:
-            await js.create_key_value(bucket=bucket, history=1, replicas=settings.stream_replicas)
+            await js.create_key_value(
+                bucket=bucket, history=1, replicas=settings.stream_replicas, ttl=ages.get(bucket)
+            )
         except BadRequestError as exc:
             if exc.err_code != 10058:
                 raise

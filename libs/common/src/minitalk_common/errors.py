@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -25,6 +26,11 @@ class ApiError(Exception):
         self.message = message
         if status is not None:
             self.status = status
+
+    @property
+    def headers(self) -> dict[str, str] | None:
+        """Extra headers of the answer (e.g. ``Retry-After`` of a 429)."""
+        return None
 
 
 class BadInput(ApiError):
@@ -49,6 +55,21 @@ class Conflict(ApiError):
 
 class TooLarge(ApiError):
     status = 413
+
+
+class TooManyRequests(ApiError):
+    """A 429: the message says what was refused; ``Retry-After`` says when to try again."""
+
+    status = 429
+
+    def __init__(self, message: str, retry_after_s: float) -> None:
+        #: Whole seconds until a retry can pass (at least 1).
+        self.retry_after = max(1, math.ceil(retry_after_s))
+        super().__init__(f"{message}; retry in {self.retry_after} s")
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
 
 
 class Unavailable(ApiError):
@@ -79,7 +100,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
-        return JSONResponse(error_body(exc.message), status_code=exc.status)
+        return JSONResponse(error_body(exc.message), status_code=exc.status, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:

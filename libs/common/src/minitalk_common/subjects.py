@@ -12,6 +12,12 @@ MESSAGES_STREAM = "MESSAGES"
 CREDENTIALS_BUCKET = "credentials"
 KEYS_BUCKET = "minitalk-keys"
 JWT_PUBLIC_KEY = "jwt-public"
+#: Revoked token ids (``jti`` -> expiry); written by auth's logout, watched by every verifier.
+REVOKED_BUCKET = "minitalk-revoked"
+#: Login and sign-up throttling state of auth (failure counters, locks); auth only.
+THROTTLE_BUCKET = "auth-throttle"
+#: ``<user>.<client ip>`` -> time of the last good login from there; auth only.
+KNOWN_CLIENTS_BUCKET = "auth-known-clients"
 
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from minitalk_common.errors import BadInput, Conflict, TooLarge, Unauthorized, Unavailable
+from minitalk_common.errors import (
+    BadInput,
+    Conflict,
+    Forbidden,
+    TooLarge,
+    Unauthorized,
+    Unavailable,
+)
 
 
 class InvalidUsername(BadInput):
@@ -52,3 +59,11 @@ class RegistrationUnavailable(Unavailable):
 class StoreUnavailable(Unavailable):
     def __init__(self) -> None:
         super().__init__("the credential store is unavailable right now, please retry")
+
+
+class BatchesDisabled(Forbidden):
+    def __init__(self) -> None:
+        super().__init__(
+            "batch endpoints are disabled in production "
+            "(MINITALK_BATCH_ENDPOINTS=true enables them)"
+        )

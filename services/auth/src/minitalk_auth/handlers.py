@@ -11,6 +11,11 @@ publishes the missing events (``reconcile.py``).
 
 Usernames are case-sensitive (``Alice`` and ``alice`` are two users). A login whose username or
 password could never have been signed up (wrong shape) is the same 401 as a wrong password.
+
+Every login, sign-up and batch entry is counted by ``throttle.py`` against the limits of its
+client IP (and account) before any bcrypt work; a locked scope is a 429. A batch answers per
+entry: a throttled entry goes to ``errors``, and a batch whose every entry was throttled is a 429.
+Logout revokes the token's ``jti`` in the shared revocation bucket (``minitalk_common.revocation``).
 """
 
 from __future__ import annotations
@@ -22,8 +27,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 import nats.errors
-from minitalk_common import bus, events, subjects
-from minitalk_common.errors import ApiError
+from minitalk_common import bus, events, revocation, subjects, tokens
+from minitalk_common.errors import ApiError, Unauthorized
 from nats.js import JetStreamContext
 
 from .errors import (
@@ -34,16 +39,20 @@ from .errors import (
     InvalidPassword,
     InvalidUsername,
     RegistrationUnavailable,
+    StoreUnavailable,
 )
 from .keys import TokenMinter
 from .passwords import Hasher, password_bytes
 from .store import CredentialStore
+from .throttle import Throttle, TooManyAttempts
 
 log = logging.getLogger("minitalk.auth")
 
 USERNAME = re.compile(r"[A-Za-z0-9_-]{3,64}")
-#: The most users one batch request may hold; more is a 413.
+#: The most users one batch request may hold by default (``MINITALK_BATCH_MAX_USERS``).
 MAX_BATCH = 1000
+#: Batch entries in flight per bcrypt thread: the throttle's KV round trips overlap the hashes.
+ENTRIES_PER_WORKER = 4
 
 
 @dataclass(frozen=True)
@@ -73,24 +82,38 @@ def check_username(username: str) -> str:
     return username
 
 
-def check_batch(entries: Sequence[object]) -> None:
+def check_batch(entries: Sequence[object], limit: int = MAX_BATCH) -> None:
     if not entries:
         raise EmptyBatch
-    if len(entries) > MAX_BATCH:
-        raise BatchTooLarge(MAX_BATCH)
+    if len(entries) > limit:
+        raise BatchTooLarge(limit)
 
 
 class AuthService:
     def __init__(
-        self, js: JetStreamContext, store: CredentialStore, hasher: Hasher, minter: TokenMinter
+        self,
+        js: JetStreamContext,
+        store: CredentialStore,
+        hasher: Hasher,
+        minter: TokenMinter,
+        throttle: Throttle,
+        verifier: tokens.TokenVerifier,
+        max_batch: int = MAX_BATCH,
     ) -> None:
         self._js = js
         self._store = store
         self._hasher = hasher
         self._minter = minter
+        self._throttle = throttle
+        self._verifier = verifier
+        self._max_batch = max_batch
 
-    async def signup(self, credentials: Credentials) -> str:
-        """Register a new user; returns the username."""
+    async def signup(self, credentials: Credentials, ip: str) -> str:
+        """Register a new user from client ``ip``; returns the username."""
+        await self._throttle.signups(ip)
+        return await self._signup(credentials)
+
+    async def _signup(self, credentials: Credentials) -> str:
         username = check_username(credentials.username)
         password_hash = await self._hasher.hash(password_bytes(credentials.password))
         revision = await self._store.create(username, password_hash)
@@ -104,8 +127,24 @@ class AuthService:
         log.info("signed up %s", username)
         return username
 
-    async def login(self, credentials: Credentials) -> str:
-        """A token for a user whose password matches; ``InvalidCredentials`` otherwise."""
+    async def login(self, credentials: Credentials, ip: str) -> str:
+        """A token for a user whose password matches; ``InvalidCredentials`` otherwise.
+
+        The attempt is counted against ``ip`` and the account first (``TooManyAttempts`` when
+        one of them is locked) and taken back when the password was right.
+        """
+        name = credentials.username if USERNAME.fullmatch(credentials.username) else None
+        attempt = await self._throttle.login_attempt(name, ip)
+        try:
+            username = await self._check_password(credentials)
+        except InvalidCredentials:
+            await attempt.failed()
+            raise
+        await attempt.succeeded()
+        return self._minter.mint(username)
+
+    async def _check_password(self, credentials: Credentials) -> str:
+        """The username if the password matches; ``InvalidCredentials`` otherwise."""
         try:
             username = check_username(credentials.username)
             password = password_bytes(credentials.password)
@@ -115,13 +154,31 @@ class AuthService:
         stored_hash = credential.password_hash if credential else None
         if not await self._hasher.check(password, stored_hash):  # spends bcrypt either way
             raise InvalidCredentials
-        return self._minter.mint(username)
+        return username
 
-    async def signup_batch(self, entries: Sequence[Credentials | Rejected]) -> BatchReport:
-        return await self._batch(entries, self.signup)
+    async def logout(self, token: str | None) -> str:
+        """Revoke ``token`` (its ``jti``) everywhere; returns its username."""
+        try:
+            identity = self._verifier.verify(token)
+        except tokens.InvalidToken as exc:
+            raise Unauthorized(str(exc)) from exc
+        try:
+            await revocation.revoke(self._js, identity.jti, identity.expires_at)
+        except nats.errors.Error as exc:
+            log.error("revoking a token of %s failed: %r", identity.username, exc)
+            raise StoreUnavailable from exc
+        log.info("logged out a token of %s", identity.username)
+        return identity.username
 
-    async def login_batch(self, entries: Sequence[Credentials | Rejected]) -> BatchReport:
-        return await self._batch(entries, self.login)
+    async def signup_batch(self, entries: Sequence[Credentials | Rejected], ip: str) -> BatchReport:
+        check_batch(entries, self._max_batch)
+        await self._throttle.batch_entries(ip, len(entries))
+        return await self._batch(entries, self._signup)
+
+    async def login_batch(self, entries: Sequence[Credentials | Rejected], ip: str) -> BatchReport:
+        check_batch(entries, self._max_batch)
+        await self._throttle.batch_entries(ip, len(entries))
+        return await self._batch(entries, lambda entry: self.login(entry, ip))
 
     async def _batch(
         self,
@@ -130,11 +187,12 @@ class AuthService:
     ) -> BatchReport:
         """Run ``action`` on each good entry; a bad or failing entry is reported, not raised.
 
-        At most as many entries run at once as bcrypt has threads, so a single request arriving
-        during a large batch waits for a few hashes, not for the whole batch.
+        A few entries per bcrypt thread run at once, so a single request arriving during a large
+        batch waits for a few hashes, not for the whole batch. When every entry was throttled,
+        the batch itself is a 429 (the earliest retry).
         """
-        check_batch(entries)
-        limit = asyncio.Semaphore(self._hasher.workers)
+        limit = asyncio.Semaphore(self._hasher.workers * ENTRIES_PER_WORKER)
+        throttled: list[TooManyAttempts] = []
 
         async def run(entry: Credentials | Rejected) -> tuple[str, str] | Rejected:
             if isinstance(entry, Rejected):
@@ -142,6 +200,9 @@ class AuthService:
             async with limit:
                 try:
                     return entry.username, await action(entry)
+                except TooManyAttempts as exc:
+                    throttled.append(exc)
+                    return Rejected(entry.username, exc.message)
                 except ApiError as exc:
                     return Rejected(entry.username, exc.message)
 
@@ -151,6 +212,8 @@ class AuthService:
                 report.errors.append(outcome)
             else:
                 report.succeeded.append(outcome)
+        if throttled and len(throttled) == len(entries):
+            raise min(throttled, key=lambda exc: exc.retry_after)
         return report
 
     async def _undo_signup(self, username: str, revision: int) -> None:

@@ -10,6 +10,7 @@ import base64
 import hashlib
 import json
 import os
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -106,8 +107,10 @@ class TokenMinter:
         self._headers = {"kid": kid} if kid else None
 
     def mint(self, username: str, now: datetime | None = None) -> str:
+        """A signed token for ``username``; its ``jti`` (a random id) is what logout revokes."""
         issued = now or datetime.now(UTC)
         claims = {
+            "jti": uuid.uuid4().hex,
             "sub": username,
             "username": username,
             "iss": ISSUER,

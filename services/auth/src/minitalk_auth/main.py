@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 
 from fastapi import FastAPI
-from minitalk_common import bus, subjects, telemetry
+from minitalk_common import bus, revocation, subjects, telemetry, tokens
 from minitalk_common.http import create_app, serve
 from minitalk_common.logs import setup_logging
 from nats.aio.client import Client as NATS
@@ -27,6 +27,7 @@ from .passwords import Hasher
 from .reconcile import publish_missing_registrations
 from .routes import auth_router
 from .store import CredentialStore
+from .throttle import open_throttle
 
 log = logging.getLogger("minitalk.auth")
 
@@ -64,13 +65,24 @@ def build_app(settings: AuthSettings, keys: KeyPair) -> FastAPI:
             stack.callback(hasher.close)
             store = CredentialStore(await js.key_value(subjects.CREDENTIALS_BUCKET))
             minter = TokenMinter(keys.private_pem, settings.token_ttl, kid=keys.kid)
-            app.state.auth = AuthService(js, store, hasher, minter)
+            ttl, replicas = settings.token_ttl_s, settings.stream_replicas
+            await revocation.ensure_bucket(js, ttl, replicas)  # before the key: see revocation.py
+            revoked = await stack.enter_async_context(revocation.following(js))
+            app.state.auth = AuthService(
+                js,
+                store,
+                hasher,
+                minter,
+                await open_throttle(js, settings),
+                tokens.TokenVerifier(keys.public_pem, revoked),
+                settings.batch_max_users,
+            )
             await publish_public_key(js, keys)
             readiness.nc, readiness.key_published = nc, True
             yield
 
     app = create_app("MiniTalk auth", lifespan, readiness)
-    app.include_router(auth_router(keys))
+    app.include_router(auth_router(keys, settings.batches_enabled))
     telemetry.instrument_app(app)
     return app
 

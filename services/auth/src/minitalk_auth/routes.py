@@ -1,17 +1,24 @@
 """HTTP routes of auth: decode the request, call the handler, encode the answer.
 
 The shapes are the original MiniTalk's (see DESIGN.md, wire contracts). A batch holds 1..1000
-users; more is a 413. In a batch, an entry that is malformed or fails goes to ``errors`` and the
-others proceed.
+users (``MINITALK_BATCH_MAX_USERS``); more is a 413. In a batch, an entry that is malformed or
+fails goes to ``errors`` and the others proceed. With ``MINITALK_ENV=production`` the batch
+routes answer 403 unless ``MINITALK_BATCH_ENDPOINTS=true``.
+
+The client IP that the limits count is ``request.client``: uvicorn takes it from
+``X-Forwarded-For`` only when the peer is a trusted proxy (``MINITALK_FORWARDED_ALLOW_IPS``,
+the edge), as the right-most address that is not one.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Header, Request
+from minitalk_common import tokens
 from pydantic import BaseModel, ConfigDict
 
+from .errors import BatchesDisabled
 from .handlers import AuthService, BatchReport, Credentials, Rejected
 from .keys import KeyPair
 
@@ -51,22 +58,41 @@ def service(request: Request) -> AuthService:
     return auth
 
 
-def auth_router(keys: KeyPair) -> APIRouter:
+def client_ip(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def auth_router(keys: KeyPair, batches_enabled: bool = True) -> APIRouter:
     router = APIRouter(prefix=PREFIX)
+
+    def batches_allowed() -> None:
+        if not batches_enabled:
+            raise BatchesDisabled
 
     @router.post("/signup", status_code=201)
     async def signup(body: CredentialsIn, request: Request) -> dict[str, str]:
-        username = await service(request).signup(Credentials(body.username, body.password))
+        credentials = Credentials(body.username, body.password)
+        username = await service(request).signup(credentials, client_ip(request))
         return {"message": "User created successfully", "username": username}
 
     @router.post("/login")
     async def login(body: CredentialsIn, request: Request) -> dict[str, str]:
-        token = await service(request).login(Credentials(body.username, body.password))
+        credentials = Credentials(body.username, body.password)
+        token = await service(request).login(credentials, client_ip(request))
         return {"token": token, "username": body.username}
+
+    @router.post("/logout")
+    async def logout(
+        request: Request, authorization: str | None = Header(default=None)
+    ) -> dict[str, str]:
+        username = await service(request).logout(tokens.bearer(authorization))
+        return {"message": "Logged out", "username": username}
 
     @router.post("/signup-batch", status_code=201)
     async def signup_batch(body: BatchIn, request: Request) -> dict[str, Any]:
-        report = await service(request).signup_batch([decode_entry(u) for u in body.users])
+        batches_allowed()
+        entries = [decode_entry(u) for u in body.users]
+        report = await service(request).signup_batch(entries, client_ip(request))
         return {
             "message": f"Created {len(report.succeeded)} of {len(body.users)} users",
             "created": [{"username": name} for name, _ in report.succeeded],
@@ -75,7 +101,9 @@ def auth_router(keys: KeyPair) -> APIRouter:
 
     @router.post("/login-batch")
     async def login_batch(body: BatchIn, request: Request) -> dict[str, Any]:
-        report = await service(request).login_batch([decode_entry(u) for u in body.users])
+        batches_allowed()
+        entries = [decode_entry(u) for u in body.users]
+        report = await service(request).login_batch(entries, client_ip(request))
         return {
             "message": f"Logged in {len(report.succeeded)} of {len(body.users)} users",
             "results": [{"username": name, "token": token} for name, token in report.succeeded],

@@ -16,7 +16,7 @@ from typing import Any
 
 import socketio
 from fastapi import FastAPI
-from minitalk_common import bus, http, metrics, subjects, telemetry, tokens
+from minitalk_common import bus, http, metrics, revocation, subjects, telemetry, tokens
 from minitalk_common.logs import setup_logging
 from nats.js import JetStreamContext
 
@@ -53,9 +53,16 @@ def readiness(runtime: Runtime) -> str | None:
     return None
 
 
-async def become_ready(runtime: Runtime, js: JetStreamContext, settings: RealtimeSettings) -> None:
+async def become_ready(
+    runtime: Runtime,
+    js: JetStreamContext,
+    settings: RealtimeSettings,
+    revoked: revocation.Revocations,
+) -> None:
     assert runtime.hub is not None
-    runtime.verifier = await tokens.load_verifier(js, settings.jwt_public_key)
+    verifier = await tokens.load_verifier(js, settings.jwt_public_key, revoked)
+    await revoked.ready.wait()  # a restarted realtime must not accept a revoked token
+    runtime.verifier = verifier
     await runtime.hub.projection.ready.wait()
     runtime.ready.set()
     log.info("ready")
@@ -78,7 +85,11 @@ def build_app(settings: RealtimeSettings) -> Any:
             runtime.hub = hub
             stack.push_async_callback(hub.close)
             await hub.start()
-            starting = asyncio.create_task(become_ready(runtime, js, settings))
+            revoked = await stack.enter_async_context(revocation.following(js))
+            if runtime.token_watch is not None:
+                runtime.token_watch.revocations = revoked
+                revoked.on_revoke(runtime.token_watch.revoked)
+            starting = asyncio.create_task(become_ready(runtime, js, settings, revoked))
             stack.callback(starting.cancel)
             collector = asyncio.create_task(
                 gcpolicy.run(settings.gc_freeze_interval_s, settings.gc_full_interval_s)

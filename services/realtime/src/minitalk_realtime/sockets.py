@@ -24,6 +24,7 @@ from socketio import packet as sio_packet
 from . import fastjson, payloads, pings
 from .config import RealtimeSettings
 from .errors import Internal, NotReady, RealtimeError, error_ack, error_event
+from .expiry import TokenWatch
 from .hub import Hub
 
 log = logging.getLogger("minitalk.realtime.sockets")
@@ -38,6 +39,8 @@ class Runtime:
 
     hub: Hub | None = None
     verifier: tokens.TokenVerifier | None = None
+    #: Closes each socket when its token expires or is revoked (made by ``register``).
+    token_watch: TokenWatch | None = None
     #: Set once the public key is loaded and the rooms projection has caught up.
     ready: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -107,6 +110,8 @@ def token_of(environ: dict[str, Any], auth: Any) -> str | None:
 
 
 def register(sio: socketio.AsyncServer, runtime: Runtime, settings: RealtimeSettings) -> None:
+    watch = runtime.token_watch = TokenWatch(sio)
+
     def hub() -> Hub:
         if runtime.hub is None:
             raise NotReady
@@ -125,8 +130,10 @@ def register(sio: socketio.AsyncServer, runtime: Runtime, settings: RealtimeSett
                 raise socketio.exceptions.ConnectionRefusedError(str(exc)) from exc
             span.set_attribute("enduser.id", identity.username)
             await ready_hub.connect(sid, identity.username)
+            watch.watch(sid, identity)
 
     async def disconnect(sid: str, reason: Any = None) -> None:
+        watch.forget(sid)
         if runtime.hub is not None:
             await runtime.hub.disconnect(sid)
 

@@ -6,7 +6,7 @@ import asyncio
 import logging
 from contextlib import AsyncExitStack
 
-from minitalk_common import bus, subjects, tokens
+from minitalk_common import bus, revocation, subjects, tokens
 from minitalk_common.projection import Projection
 from nats.js import JetStreamContext
 
@@ -46,7 +46,8 @@ class Runtime:
         self._commands = RoomCommands(js, state, self._limits())
         settings = self.settings
         self._history = HistoryClient(nc, settings.persister_partitions, settings.history_timeout_s)
-        key_loader = asyncio.create_task(self._load_key(js))
+        revoked = await stack.enter_async_context(revocation.following(js))
+        key_loader = asyncio.create_task(self._load_key(js, revoked))
         stack.callback(key_loader.cancel)
 
     def not_ready(self) -> str | None:
@@ -90,5 +91,8 @@ class Runtime:
             command_attempts=self.settings.command_attempts,
         )
 
-    async def _load_key(self, js: JetStreamContext) -> None:
-        self._verifier = await tokens.load_verifier(js, self.settings.jwt_public_key)
+    async def _load_key(self, js: JetStreamContext, revoked: revocation.Revocations) -> None:
+        """The verifier, once the key is known and every stored revocation read."""
+        verifier = await tokens.load_verifier(js, self.settings.jwt_public_key, revoked)
+        await revoked.ready.wait()
+        self._verifier = verifier

@@ -1,0 +1,149 @@
+"""Revoked tokens: the shared store that auth's logout writes and every verifier follows.
+
+A revoked token's id (``jti``) is a key of the KV bucket ``minitalk-revoked``; its value is the
+token's expiry (UNIX seconds, ASCII). Every service creates the bucket if it is missing
+(``bus.ensure_streams``); auth then sets its max age to its token lifetime plus a minute, so an
+entry disappears once the token it names is dead anyway (nats-server 2.9 has no per-message TTL;
+the bucket-level age is enough because no entry needs to outlive the longest token).
+
+Rooms and realtime hold the whole set in memory (a few bytes per logout of the last token
+lifetime) and follow the bucket with an ordered push consumer, so checking a token is a dict
+lookup, not a NATS round trip. A revocation reaches them one NATS message after auth stored it
+(milliseconds); ``ready`` is set once everything stored at start has been read, and a verifier
+must not be used before (a restarted service would otherwise accept a revoked token).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager, suppress
+
+import nats.errors
+from nats.aio.msg import Msg
+from nats.js import JetStreamContext, api
+from nats.js.errors import BadRequestError, NotFoundError
+
+from .subjects import REVOKED_BUCKET
+
+log = logging.getLogger("minitalk.revocation")
+
+#: Kept past a token's lifetime: clocks of auth and of the verifiers may disagree a little.
+MARGIN_S = 60.0
+#: Max age of the bucket when another service creates it before auth: the longest default
+#: token lifetime (24 h) and the margin. Auth sets it to its own ``MINITALK_TOKEN_TTL_S``.
+DEFAULT_MAX_AGE_S = 24 * 3600 + MARGIN_S
+_SUBJECTS = f"$KV.{REVOKED_BUCKET}.>"
+_PRUNE_EVERY_S = 60.0
+
+Listener = Callable[[str], None]
+
+
+async def ensure_bucket(js: JetStreamContext, token_ttl_s: float, replicas: int) -> None:
+    """Create the bucket (auth does, at start), or bring its max age to ``token_ttl_s``."""
+    max_age = token_ttl_s + MARGIN_S
+    try:
+        await js.create_key_value(bucket=REVOKED_BUCKET, history=1, ttl=max_age, replicas=replicas)
+    except BadRequestError as exc:
+        if exc.err_code != 10058:  # exists with another configuration
+            raise
+        config = (await js.stream_info(f"KV_{REVOKED_BUCKET}")).config
+        if config.max_age != max_age or config.num_replicas != replicas:
+            config.max_age, config.num_replicas = max_age, replicas
+            # JetStream refuses a duplicate window longer than the max age
+            config.duplicate_window = min(config.duplicate_window or max_age, max_age)
+            await js.update_stream(config)
+
+
+async def revoke(js: JetStreamContext, jti: str, expires_at: float) -> None:
+    """Store ``jti`` as revoked until ``expires_at``; every verifier sees it within ms."""
+    kv = await js.key_value(REVOKED_BUCKET)
+    await kv.put(jti, repr(float(expires_at)).encode())
+
+
+class Revocations:
+    """The revoked token ids this process knows, with listeners told of each new one."""
+
+    def __init__(self) -> None:
+        self._revoked: dict[str, float] = {}
+        self._listeners: list[Listener] = []
+        self._pruned = time.monotonic()
+        self.ready = asyncio.Event()
+
+    def is_revoked(self, jti: str) -> bool:
+        return jti in self._revoked
+
+    def on_revoke(self, listener: Listener) -> None:
+        """Call ``listener(jti)`` for every token revoked from now on (e.g. close its sockets)."""
+        self._listeners.append(listener)
+
+    def add(self, jti: str, expires_at: float) -> None:
+        now = time.time()
+        if now - self._pruned > _PRUNE_EVERY_S:
+            self._prune(now)
+        if expires_at + MARGIN_S < now or jti in self._revoked:
+            return
+        self._revoked[jti] = expires_at
+        for listener in self._listeners:
+            try:
+                listener(jti)
+            except Exception:  # one listener's failure must not cost the others theirs
+                log.exception("revocation listener failed for a token")
+
+    def _prune(self, now: float) -> None:
+        self._pruned = now
+        for jti in [j for j, exp in self._revoked.items() if exp + MARGIN_S < now]:
+            del self._revoked[jti]
+
+    async def _on_msg(self, msg: Msg) -> None:
+        jti = msg.subject[len(_SUBJECTS) - 1 :]
+        operation = (msg.headers or {}).get("KV-Operation")
+        if operation is None and msg.data:
+            try:
+                self.add(jti, float(msg.data))
+            except ValueError:
+                log.warning("ignoring an unreadable revocation entry for %r", jti[:64])
+        if msg.metadata.num_pending == 0:
+            self.ready.set()
+
+
+@asynccontextmanager
+async def following(js: JetStreamContext) -> AsyncIterator[Revocations]:
+    """Revocations that follow the bucket until the context ends.
+
+    Waits in the background for auth to create the bucket (``ready`` stays unset meanwhile).
+    """
+    revocations = Revocations()
+    task = asyncio.create_task(_follow(js, revocations))
+    try:
+        yield revocations
+    finally:
+        task.cancel()
+        with suppress(asyncio.CancelledError):
+            await task
+
+
+async def _follow(js: JetStreamContext, revocations: Revocations) -> None:
+    stream = f"KV_{REVOKED_BUCKET}"
+    while True:
+        try:
+            sub = await js.subscribe(
+                _SUBJECTS,
+                stream=stream,
+                ordered_consumer=True,
+                idle_heartbeat=5.0,
+                deliver_policy=api.DeliverPolicy.LAST_PER_SUBJECT,
+                cb=revocations._on_msg,
+                pending_msgs_limit=-1,
+                pending_bytes_limit=-1,
+            )
+            if (await sub.consumer_info()).num_pending == 0 and sub.delivered == 0:
+                revocations.ready.set()  # nothing stored: no message will say so
+            return
+        except NotFoundError:
+            log.info("waiting for auth to create the %s bucket", REVOKED_BUCKET)
+        except nats.errors.Error as exc:
+            log.warning("cannot follow the %s bucket yet: %s", REVOKED_BUCKET, exc)
+        await asyncio.sleep(0.5)
