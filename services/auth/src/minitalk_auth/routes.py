@@ -7,10 +7,10 @@ others proceed.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, WithJsonSchema
 
 from .handlers import AuthService, BatchReport, Credentials, Rejected
 from .keys import KeyPair
@@ -25,11 +25,15 @@ class CredentialsIn(BaseModel):
     password: str
 
 
+#: A batch entry as the OpenAPI document describes it ({username, password}); decoded as ``Any``.
+UserEntry = Annotated[Any, WithJsonSchema(CredentialsIn.model_json_schema())]
+
+
 class BatchIn(BaseModel):
     model_config = ConfigDict(strict=True)
 
     #: Decoded entry by entry, so one malformed entry does not fail the others.
-    users: list[Any]
+    users: list[UserEntry]
 
 
 def decode_entry(raw: Any) -> Credentials | Rejected:

@@ -6,6 +6,7 @@
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query
+from pydantic import WithJsonSchema
 
 from . import batch
 from .history import MAX_LIMIT, HistoryQuery, parse_since
@@ -16,6 +17,11 @@ Json = dict[str, Any]
 Cursor = Annotated[int | None, Query(gt=0)]
 #: ``after=0`` is "from the first message": what a client without a cursor sends.
 AfterCursor = Annotated[int | None, Query(ge=0)]
+#: Documented as an RFC 3339 time; any ISO-8601 time is accepted (UTC when without offset).
+Since = Annotated[
+    Annotated[str, WithJsonSchema({"type": "string", "format": "date-time"})] | None,
+    Query(description="messages at or after this ISO-8601 time"),
+]
 
 
 def rooms_router(runtime: Runtime) -> APIRouter:
@@ -62,7 +68,7 @@ def rooms_router(runtime: Runtime) -> APIRouter:
         limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = MAX_LIMIT,
         before: Cursor = None,
         after: AfterCursor = None,
-        since: str | None = None,
+        since: Since = None,
     ) -> list[dict[str, Any]]:
         await runtime.commands.member_room(actor, room_id)
         query = HistoryQuery(room_id, limit, before, after, parse_since(since))
