@@ -42,6 +42,11 @@ class Tally:
     def total(self) -> int:
         return sum(self.cases.values())
 
+    @property
+    def server_errors(self) -> int:
+        """Answers that were a 5xx, or an ack/error event ``internal error``."""
+        return sum(n for k, n in self.outcomes.items() if k[:1] == "5" or k == "internal error")
+
     def distinct(self) -> list[tuple[Finding, int]]:
         """One example per (where, symptom, exception line), with how often it happened."""
         groups: dict[tuple[str, str, str], list[Finding]] = {}
@@ -50,10 +55,10 @@ class Tally:
         return [(found[0], len(found)) for found in groups.values()]
 
     def summary(self) -> str:
-        fives = sum(n for outcome, n in self.outcomes.items() if outcome.startswith("5"))
         outcomes = ", ".join(f"{k} {v}" for k, v in sorted(self.outcomes.items()))
         return (
-            f"{self.name}: {self.total} cases, 5xx {fives}, findings {len(self.findings)} "
+            f"{self.name}: {self.total} cases, 5xx/internal error {self.server_errors}, "
+            f"findings {len(self.findings)} "
             f"({len(self.distinct())} distinct) [{outcomes}]"
         )
 

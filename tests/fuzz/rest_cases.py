@@ -172,7 +172,7 @@ class Request:
 
 
 @st.composite
-def mutated(draw: st.DrawFn, case: Case, world: World) -> Request:
+def mutated(draw: st.DrawFn, case: Case[Any], world: World) -> Request:
     """The request of ``case`` with a token (mostly valid), real room ids and nasty values."""
     generated = case.as_transport_kwargs(base_url="")
     names = {p.name for p in case.operation.iter_parameters()}
