@@ -29,7 +29,7 @@ from .rest_cases import NO_BODY, Request, World, mutated
 pytestmark = [pytest.mark.fuzz, pytest.mark.timeout(600)]
 
 
-def _short(value: Any, limit: int = 300) -> str:
+def _short(value: Any, limit: int = 600) -> str:
     text = repr(value)
     return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} chars)"
 
@@ -119,8 +119,8 @@ def credential_keys(nats_url: str) -> set[str]:
 
 @pytest.fixture(scope="module")
 def world(fuzz_stack: FuzzStack) -> World:
-    username, token = fuzz_stack.user("fzrest")
-    others = [fuzz_stack.user("fzpeer")[0] for _ in range(2)]
+    username, token = fuzz_stack.users["fzrest"]
+    others = [fuzz_stack.users[role][0] for role in ("fzpeer1", "fzpeer2")]
     return World(username, token, others)
 
 
@@ -131,8 +131,10 @@ def check_rooms(stack: FuzzStack, world: World, tally: Tally) -> None:
     )
     assert listed.status_code == 200, listed.text
     held = {room["roomId"]: set(room["participants"]) for room in listed.json()}
+    names = {room["roomId"]: room["name"] for room in listed.json()}
     for room_id in held.keys() - world.rooms.keys():
-        tally.find(Finding("rooms store", "stored but refused (no 2xx made it)", room_id))
+        room = f"{room_id} name={names[room_id]!r} participants={sorted(held[room_id])}"
+        tally.find(Finding("rooms store", "stored but refused (no 2xx made it)", room))
     for room_id in world.rooms.keys() - held.keys():
         tally.find(Finding("rooms store", "answered 2xx but not stored", room_id))
     for room_id in held.keys() & world.rooms.keys():

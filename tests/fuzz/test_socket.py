@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 import requests
 from hypothesis import example, given, settings
+from websockets.exceptions import InvalidStatus
 
 from .conftest import FuzzStack
 from .ledger import Finding, Tally
@@ -50,14 +51,17 @@ class Driver:
             except Refused as exc:
                 if "rate" not in str(exc).lower() or attempt == 4:
                     raise
-                time.sleep(1.0)
+            except InvalidStatus as exc:
+                if exc.response.status_code != 429 or attempt == 4:
+                    raise
+            time.sleep(1.0)
         raise AssertionError("unreachable")
 
     def reconnect(self, case: SocketCase) -> None:
         self.sock.close()
         try:
             self.sock = self._open()
-        except (Closed, Refused, TimeoutError, OSError) as exc:
+        except (Closed, Refused, TimeoutError, OSError, InvalidStatus) as exc:
             self.find(case, "a new connection fails after the case", repr(exc))
             time.sleep(1.0)
             self.sock = self._open()  # fails the test if the server stays unreachable
@@ -170,6 +174,11 @@ class Driver:
                 self.find(case, f"handshake refused without a reason: {exc}", log)
         except Closed:
             outcome = "closed by the server"
+        except InvalidStatus as exc:  # refused at the WebSocket upgrade (HTTP status)
+            outcome = f"upgrade refused {exc.response.status_code}"
+            if exc.response.status_code >= 500:
+                log = self.stack.tap.problem_since(mark, 1.0)
+                self.find(case, f"WebSocket upgrade answered {exc.response.status_code}", log)
         except (TimeoutError, OSError) as exc:
             outcome = "no answer"
             self.find(case, f"handshake not answered: {exc!r}", self.stack.tap.problem_since(mark))
@@ -234,8 +243,8 @@ def create_room(stack: FuzzStack, token: str, name: str) -> str:
 
 
 def test_socket_fuzz(fuzz_stack: FuzzStack) -> None:
-    username, token = fuzz_stack.user("fzsock")
-    _, peer_token = fuzz_stack.user("fzpeer")
+    username, token = fuzz_stack.users["fzsock"]
+    _, peer_token = fuzz_stack.users["fzsockpeer"]
     rooms = Rooms(
         mine=create_room(fuzz_stack, token, "fuzz"),
         control=create_room(fuzz_stack, token, "control"),
