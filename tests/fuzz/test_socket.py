@@ -57,7 +57,18 @@ class Driver:
             time.sleep(1.0)
         raise AssertionError("unreachable")
 
+    def harvest(self) -> list[Any]:
+        """Note the messages the socket received (the sender's own are delivered to it too);
+        return the ``error`` events, and forget both."""
+        errors = [data for name, data in self.sock.events if name == "error"]
+        for name, data in self.sock.events:
+            if name == "message" and isinstance(data, dict) and data.get("sender") == self.username:
+                self.accepted[str(data.get("roomId"))].add(str(data.get("id")))
+        self.sock.events.clear()
+        return errors
+
     def reconnect(self, case: SocketCase) -> None:
+        self.harvest()
         self.sock.close()
         try:
             self.sock = self._open()
@@ -135,11 +146,7 @@ class Driver:
 
     def _check_answers(self, case: SocketCase, mark: int) -> str:
         """The case's own ack and error events, and the messages the socket received."""
-        errors = [data for name, data in self.sock.events if name == "error"]
-        for name, data in self.sock.events:
-            if name == "message" and isinstance(data, dict) and data.get("sender") == self.username:
-                self.accepted[str(data.get("roomId"))].add(str(data.get("id")))
-        self.sock.events.clear()
+        errors = self.harvest()
         outcome = "answered"
         if case.ack_id is not None and case.event in EVENTS:
             ack = self.sock.acks.pop(case.ack_id, None)
@@ -263,6 +270,7 @@ def test_socket_fuzz(fuzz_stack: FuzzStack) -> None:
         for case in explicit.get(kind, []):
             one = example(case=case)(one)
         one()
+    driver.harvest()
     driver.sock.close()
     check_histories(driver, peer_token)
     driver.tally.outcomes["tracebacks logged (not a check)"] = driver.tracebacks
