@@ -9,7 +9,10 @@ import threading
 import time
 from pathlib import Path
 
-_EXCEPTION = re.compile(r"^[\w.]*(Error|Exception|Exit|Interrupt)\b.*")
+#: the last line of a traceback: ``package.module.SomeError: what``
+_EXCEPTION = re.compile(r"^[A-Za-z_][\w.]*(: .*)?$")
+#: a new log record (``12:34:56 rooms INFO ...``): the traceback before it has ended
+_NEW_RECORD = re.compile(r"^\d\d:\d\d:\d\d ")
 _FRAME = re.compile(r'^\s*File "(?P<file>[^"]+)", line (?P<line>\d+), in (?P<func>\S+)')
 
 
@@ -65,26 +68,25 @@ class LogTap(io.TextIOBase):
 
 def describe_problem(lines: list[str]) -> str:
     """``service: <ERROR line> | <innermost minitalk frame> | <exception line>`` of the first
-    error in ``lines``; '' when they hold no ERROR line or traceback."""
+    error in ``lines`` (for a chain of exceptions, the last one: what escaped); '' when they
+    hold no ERROR line or traceback."""
     for i, line in enumerate(lines):
         name, _, text = line.partition(" | ")
         if " ERROR " not in text and not text.startswith("Traceback"):
             continue
-        frame, exception = "", ""
-        for later in lines[i + 1 : i + 200]:
+        frame, exception, after_code = "", "", False
+        for later in lines[i + 1 : i + 400]:
             later_name, _, later_text = later.partition(" | ")
             if later_name != name:
                 continue
+            if _NEW_RECORD.match(later_text):
+                break
             match = _FRAME.match(later_text)
             if match and ("minitalk" in match["file"] or not frame):
                 frame = f"{Path(match['file']).name}:{match['line']} in {match['func']}"
-            elif _EXCEPTION.match(later_text):
+            elif after_code and _EXCEPTION.match(later_text):
                 exception = later_text.strip()
-                break
-            elif not later_text.startswith((" ", "Traceback", "The above", "During")) and (
-                later_text.strip()
-            ):
-                break
+            after_code = later_text.startswith(" ")
         parts = [f"{name.strip()}: {text.strip()[:200]}", frame, exception[:300]]
         return " | ".join(p for p in parts if p)
     return ""

@@ -108,11 +108,42 @@ def _field_value(world: World) -> st.SearchStrategy[Any]:
     )
 
 
+GOOD_NAME = st.from_regex(r"[A-Za-z0-9_-]{3,12}", fullmatch=True)
+
+
 @st.composite
-def _body(draw: st.DrawFn, body: Any, world: World) -> Any:
-    how = draw(st.sampled_from(["keep", "leaves", "leaves", "fields", "fields", "whole", "raw"]))
+def valid_body(draw: st.DrawFn, operation: str, world: World) -> Any:
+    """A body the operation accepts (new user names, known participants), or None."""
+    user = {"username": draw(GOOD_NAME), "password": "pw123456"}
+    known = draw(st.lists(st.sampled_from(world.others), max_size=2, unique=True))
+    room = {"name": draw(st.sampled_from(["room", " general ", "x" * 100])), "participants": known}
+    return {
+        "/api/auth/signup": user,
+        "/api/auth/login": user,
+        "/api/auth/signup-batch": {"users": [user, {**user, "username": draw(GOOD_NAME)}]},
+        "/api/auth/login-batch": {"users": [user, {**user, "username": draw(GOOD_NAME)}]},
+        "/api/chatrooms": room,
+        "/api/chatrooms-batch": {"rooms": [room, {"name": "second", "participants": []}]},
+        "/api/chatrooms/{room_id}/invite": {"participants": known or world.others[:1]},
+    }.get(operation)
+
+
+@st.composite
+def _body(draw: st.DrawFn, body: Any, world: World, operation: str) -> Any:
+    how = draw(
+        st.sampled_from(
+            ["keep", "one-off", "one-off", "one-off", "leaves", "fields", "whole", "raw"]
+        )
+    )
     if how == "keep":
         return body
+    if how == "one-off":
+        # a body the operation accepts with exactly one value made nasty: what gets furthest
+        good = draw(valid_body(operation, world))
+        if good is None:
+            return body
+        place = draw(st.sampled_from([p for p in _paths(good) if p]))
+        return _replace(good, place, draw(values.nasty_value))
     if how == "raw":
         return draw(values.raw_body)
     if how == "whole":
@@ -210,6 +241,43 @@ def mutated(draw: st.DrawFn, case: Case[Any], world: World) -> Request:
                 request.params[name] = draw(strategy)
     if case.operation.body:
         body = case.body if type(case.body).__name__ != "NotSet" else {}
-        request.body = draw(_body(body, world))
+        request.body = draw(_body(body, world, case.operation.path))
         request.headers["Content-Type"] = "application/json"
     return request
+
+
+#: the values the issue names, put in every place of a valid body, every run
+EXPLICIT_VALUES = ("\ud800", "a\udfffb", "a\x00b", 10**400, 2**64, None, ["x"], {"a": 1})
+
+
+def explicit_requests(method: str, operation: str, world: World) -> list[Request]:
+    """Requests sent before the generated ones: a valid body with one of ``EXPLICIT_VALUES``
+    in each place; for history, ``since`` at the ends of the time range and huge cursors."""
+    headers = {"Authorization": f"Bearer {world.token}", "Content-Type": "application/json"}
+    rooms = world.room_ids()
+    path = {"room_id": rooms[0]} if "{room_id}" in operation and rooms else {}
+    if "{room_id}" in operation and not rooms:
+        return []
+    found: list[Request] = []
+    user = {"username": "fzexplicit", "password": "pw123456"}
+    room = {"name": "room", "participants": world.others[:1]}
+    good = {
+        "/api/auth/signup": user,
+        "/api/auth/login": user,
+        "/api/auth/signup-batch": {"users": [user]},
+        "/api/auth/login-batch": {"users": [user]},
+        "/api/chatrooms": room,
+        "/api/chatrooms-batch": {"rooms": [{"name": "first"}, room]},
+        "/api/chatrooms/{room_id}/invite": {"participants": world.others[:1]},
+    }.get(operation)
+    if good is not None:
+        for place in (p for p in _paths(good) if p):
+            for value in EXPLICIT_VALUES:
+                body = _replace(good, place, value)
+                found.append(Request(method, operation, path, {}, headers, body))
+    if operation.endswith("/messages"):
+        queries: list[dict[str, Any]] = [{"since": d} for d in values.EDGE_DATES]
+        queries += [{"before": str(n)} for n in (2**63, 2**64, 10**30)]
+        queries += [{"after": str(n)} for n in (2**63, 2**64, 10**30)]
+        found += [Request(method, operation, path, q, headers) for q in queries]
+    return found

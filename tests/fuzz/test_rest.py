@@ -16,7 +16,7 @@ import nats
 import pytest
 import requests
 import schemathesis
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 from minitalk_common import subjects
 from nats.js.errors import NoKeysError
@@ -24,7 +24,7 @@ from schemathesis import GenerationMode
 
 from .conftest import FuzzStack
 from .ledger import Finding, Tally
-from .rest_cases import NO_BODY, Request, World, mutated
+from .rest_cases import NO_BODY, Request, World, explicit_requests, mutated
 
 pytestmark = [pytest.mark.fuzz, pytest.mark.timeout(600)]
 
@@ -97,6 +97,8 @@ def fuzz_operation(stack: FuzzStack, operation: Any, world: World, tally: Tally)
     def one(request: Request) -> None:
         send_and_check(stack, http, request, world, tally)
 
+    for request in explicit_requests(operation.method.upper(), operation.path, world):
+        one = example(request=request)(one)
     one()
     http.close()
 
