@@ -45,7 +45,8 @@ class SocketCase:
     #: handshake cases: the token and the CONNECT frame of the new connection
     token: str | None = None
     connect_frame: str = "40"
-    notes: list[str] = field(default_factory=list)
+    #: further acked ``send_message`` frames of the case: ack id -> the roomId they name
+    more_sends: dict[int, str] = field(default_factory=dict)
 
     @property
     def well_formed(self) -> bool:
@@ -139,8 +140,13 @@ def explicit_cases(rooms: Rooms) -> dict[str, list[SocketCase]]:
     typing += [{"roomId": room, "isTyping": True} for room in [*bad_room, rooms.foreign]]
     rooms_: list[Any] = [{"roomId": room} for room in [*bad_room, rooms.foreign, rooms.missing]]
     other = [make_event(name, [{"roomId": mine}]) for name in ("disconnect", "connect", "")]
+    # one clientMsgId in two rooms: two messages, each acked once stored (issue 12)
+    again = make_event("send_message", [{"roomId": mine, "content": "one", "clientMsgId": "d1"}])
+    second = {"roomId": rooms.control, "content": "two", "clientMsgId": "d1"}
+    again.frames.append(f"4211{json_text(['send_message', second])}")
+    again.more_sends[11] = rooms.control
     return {
-        "send_message": [make_event("send_message", [p]) for p in send],
+        "send_message": [make_event("send_message", [p]) for p in send] + [again],
         "typing": [make_event("typing", [p]) for p in typing],
         "join_room": [make_event("join_room", [p]) for p in rooms_],
         "leave_room": [make_event("leave_room", [p]) for p in rooms_],

@@ -148,6 +148,11 @@ class Driver:
         """The case's own ack and error events, and the messages the socket received."""
         errors = self.harvest()
         outcome = "answered"
+        for ack_id, room in case.more_sends.items():
+            more = self.sock.acks.pop(ack_id, None)
+            if isinstance(more, dict) and more.get("ok") is True:
+                self.acked[room].add(str(more.get("id")))
+                self.accepted[room].add(str(more.get("id")))
         if case.ack_id is not None and case.event in EVENTS:
             ack = self.sock.acks.pop(case.ack_id, None)
             if ack is None:
