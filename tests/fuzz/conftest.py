@@ -71,7 +71,7 @@ class FuzzStack:
         return name, str(login.json()["token"])
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")  # stopped once the fuzz suites are done
 def fuzz_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FuzzStack]:
     root: Path = tmp_path_factory.mktemp("fuzz")
     tap = LogTap(root / "services.log")
