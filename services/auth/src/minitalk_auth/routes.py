@@ -12,11 +12,11 @@ the edge), as the right-most address that is not one.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Request
 from minitalk_common import tokens
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, WithJsonSchema
 
 from .errors import BatchesDisabled
 from .handlers import AuthService, BatchReport, Credentials, Rejected
@@ -32,11 +32,15 @@ class CredentialsIn(BaseModel):
     password: str
 
 
+#: A batch entry as the OpenAPI document describes it ({username, password}); decoded as ``Any``.
+UserEntry = Annotated[Any, WithJsonSchema(CredentialsIn.model_json_schema())]
+
+
 class BatchIn(BaseModel):
     model_config = ConfigDict(strict=True)
 
     #: Decoded entry by entry, so one malformed entry does not fail the others.
-    users: list[Any]
+    users: list[UserEntry]
 
 
 def decode_entry(raw: Any) -> Credentials | Rejected:

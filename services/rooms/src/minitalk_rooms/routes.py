@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Query
 from fastapi.responses import Response
 from minitalk_common.chat.history import MAX_LIMIT, HistoryRequest
+from pydantic import WithJsonSchema
 
 from . import batch
 from .history import parse_since
@@ -18,6 +19,11 @@ Json = dict[str, Any]
 Cursor = Annotated[int | None, Query(gt=0)]
 #: ``after=0`` is "from the first message": what a client without a cursor sends.
 AfterCursor = Annotated[int | None, Query(ge=0)]
+#: Documented as an RFC 3339 time; any ISO-8601 time is accepted (UTC when without offset).
+Since = Annotated[
+    Annotated[str, WithJsonSchema({"type": "string", "format": "date-time"})] | None,
+    Query(description="messages at or after this ISO-8601 time"),
+]
 
 
 def rooms_router(runtime: Runtime) -> APIRouter:
@@ -64,7 +70,7 @@ def rooms_router(runtime: Runtime) -> APIRouter:
         limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = MAX_LIMIT,
         before: Cursor = None,
         after: AfterCursor = None,
-        since: str | None = None,
+        since: Since = None,
     ) -> Response:
         """The persister's page, passed on as it came (a JSON array, oldest first)."""
         await runtime.commands.member_room(actor, room_id)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from minitalk_common.chat.messages import timestamp
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 from .projection import Room
 
@@ -17,9 +17,14 @@ class CreateRoom(BaseModel):
     participants: list[str] = Field(default_factory=list)
 
 
+#: A batch entry as the OpenAPI document describes it (a CreateRoom); decoded as ``Any`` so a
+#: bad entry fails only itself, in ``batch.py``.
+RoomEntry = Annotated[Any, WithJsonSchema(CreateRoom.model_json_schema())]
+
+
 class CreateRooms(BaseModel):
     #: Each entry is checked on its own, so one bad entry fails only itself.
-    rooms: list[Any]
+    rooms: list[RoomEntry]
 
 
 class Invite(BaseModel):
