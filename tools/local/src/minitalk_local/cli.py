@@ -136,7 +136,7 @@ def up(
         procs = all_procs(nats, system)
         say(", ".join(f"{p.name} (pid {p.pid})" for p in procs), prefix="runner")
         say(f"\nMiniTalk is up: http://localhost:{http_port}  (Ctrl-C stops it)\n", prefix="")
-        supervisor = Supervisor(procs, say, policy)
+        supervisor = Supervisor(procs, say, policy, stop.requested)
         while not stop.requested():
             reason = supervisor.tick()
             if reason is not None:

@@ -115,7 +115,7 @@ def describe_exit(code: int | None) -> str:
 
 def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
     libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 class Proc:
@@ -124,8 +124,9 @@ class Proc:
     The child leads its own process group (a terminal's Ctrl-C reaches only the runner, which
     stops the children in order), and every signal goes to that whole group, so helpers it
     forks (nginx's workers) go with it. ``ready_url`` / ``ready_port`` say when it serves.
-    ``die_with_parent``: the kernel SIGKILLs it if the thread that started it dies (the
-    runner's main thread), so even a SIGKILLed runner leaves nothing behind.
+    ``die_with_parent``: the kernel sends it SIGTERM if the thread that started it dies (the
+    runner's main thread), so even a SIGKILLed runner leaves nothing behind (SIGTERM, not
+    SIGKILL: nginx's master then stops its workers, the services drain).
     """
 
     def __init__(

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from .processes import Proc, describe_exit
+from .processes import Proc, describe_exit, never
 
 
 @dataclass(frozen=True)
@@ -46,16 +46,25 @@ class Supervisor:
     """Watches ``procs`` (all running and ready when it starts); call ``tick()`` often."""
 
     def __init__(
-        self, procs: Sequence[Proc], say: Callable[[str], None], policy: RestartPolicy
+        self,
+        procs: Sequence[Proc],
+        say: Callable[[str], None],
+        policy: RestartPolicy,
+        stopping: Callable[[], bool] = never,
     ) -> None:
         self.watched = [_Watched(p) for p in procs]
         self.say = say
         self.policy = policy
+        #: Checked before every restart: a process that exits because the whole system is being
+        #: stopped (systemd's KillMode=control-group signals every process) is not restarted.
+        self.stopping = stopping
 
     def tick(self) -> str | None:
         """Restart what has exited; return why the runner must stop, if it must."""
         now = time.monotonic()
         for w in self.watched:
+            if self.stopping():
+                return None
             proc = w.proc
             if w.state == "waiting":
                 if now >= w.restart_at:
