@@ -220,4 +220,3 @@ async def _chat_once(url: str, tag: str) -> None:
         finally:
             await a.close()
             await b.close()
-
