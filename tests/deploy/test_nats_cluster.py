@@ -14,8 +14,7 @@ from pathlib import Path
 
 import nats
 import pytest
-from minitalk_local.processes import free_port
-from minitalk_local.system import NatsServer
+from minitalk_local.system import NatsCluster, NatsServer
 from nats.aio.client import Client as NATS
 from nats.errors import Error as NatsError
 from nats.js import api
@@ -26,32 +25,13 @@ CONCURRENCY = 32
 DEADLINE_S = 120.0
 
 
-def server(tmp_path: Path, index: int, client: list[int], routes: list[int]) -> NatsServer:
-    others = ",".join(f"nats://127.0.0.1:{p}" for i, p in enumerate(routes) if i != index)
-    extra = (
-        "--cluster_name", "minitalk",
-        "--cluster", f"nats://127.0.0.1:{routes[index]}",
-        "--routes", others,
-    )  # fmt: skip
-    return NatsServer(
-        store=tmp_path / f"n{index}",
-        port=client[index],
-        name=f"n{index}",
-        extra=extra,
-        sink=sys.stderr,
-    )
-
-
 @pytest.fixture
 def cluster(tmp_path: Path) -> Iterator[list[NatsServer]]:
-    client = [free_port() for _ in range(3)]
-    routes = [free_port() for _ in range(3)]
-    servers = [server(tmp_path, i, client, routes) for i in range(3)]
-    for each in servers:
+    nodes = NatsCluster(store=tmp_path, size=3, sink=sys.stderr)
+    for each in nodes.servers:
         each.start()
-    yield servers
-    for each in servers:
-        each.stop()
+    yield nodes.servers
+    nodes.stop()
 
 
 @pytest.fixture
@@ -160,14 +140,7 @@ async def test_acked_messages_survive_a_server_stop_exactly_once(
         (leader,) = [s for s in cluster if s.name == leader_name]
         leader.stop()  # SIGTERM, while messages keep coming
         await load.more(PHASE, "messages sent with the leader's server down")
-        restarted = NatsServer(
-            store=leader.store,
-            port=leader.port,
-            name=leader.name,
-            extra=leader.extra,
-            sink=sys.stderr,
-        ).start()
-        cluster[cluster.index(leader)] = restarted
+        leader.start()  # the same port, store and routes
         await load.more(PHASE, "messages sent after the restart")
     finally:
         load.stop.set()

@@ -21,16 +21,20 @@ def render_server(
     def servers(ports: Sequence[int]) -> str:
         return "\n    ".join(f"server 127.0.0.1:{p};" for p in ports)
 
-    text = TEMPLATE.read_text()
-    for key, value in {
+    values = {
         "LISTEN": listen,
         "WEBROOT": str(webroot),
         "AUTH_SERVERS": servers(auth),
         "ROOMS_SERVERS": servers(rooms),
         "REALTIME_SERVERS": servers(realtime),
-    }.items():
-        text = text.replace("${" + key + "}", value)
-    return text
+    }
+    lines = []
+    for line in TEMPLATE.read_text().splitlines(keepends=True):
+        if not line.lstrip().startswith("#"):  # comments name the placeholders; several
+            for key, value in values.items():  # servers there would end the comment
+                line = line.replace("${" + key + "}", value)
+        lines.append(line)
+    return "".join(lines)
 
 
 def write_main_config(prefix: Path, server_conf: str) -> Path:

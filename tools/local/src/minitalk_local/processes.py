@@ -1,7 +1,9 @@
-"""Child processes with prefixed logs, readiness checks and clean stops."""
+"""Child processes with prefixed logs, readiness checks, restarts and clean stops."""
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import os
 import resource
 import signal
@@ -12,9 +14,20 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import IO
+
+#: ``prctl(PR_SET_PDEATHSIG, ...)``: Linux's "signal me when my parent dies".
+_PR_SET_PDEATHSIG = 1
+
+
+class Interrupted(Exception):
+    """A wait was given up because the runner was told to stop."""
+
+
+def never() -> bool:
+    return False
 
 
 def raise_fd_limit() -> int:
@@ -33,41 +46,88 @@ def free_port() -> int:
         return port
 
 
+def port_open(port: int) -> bool:
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def http_ok(url: str, timeout: float = 2.0) -> tuple[bool, str]:
+    """Whether ``url`` answers 200, and what it answered otherwise."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as resp:
+            return resp.status == 200, f"HTTP {resp.status}"
+    except urllib.error.HTTPError as exc:
+        return False, f"HTTP {exc.code}"
+    except OSError as exc:
+        return False, str(exc)
+
+
 def wait_port(
-    port: int, timeout: float = 30.0, proc: subprocess.Popen[bytes] | None = None
+    port: int,
+    timeout: float = 30.0,
+    proc: subprocess.Popen[bytes] | None = None,
+    cancelled: Callable[[], bool] = never,
 ) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        if cancelled():
+            raise Interrupted(f"stopped while waiting for port {port}")
         if proc is not None and proc.poll() is not None:
             raise RuntimeError(f"process exited with {proc.returncode} before port {port} opened")
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
+        if port_open(port):
+            return
         time.sleep(0.05)
     raise TimeoutError(f"nothing listens on 127.0.0.1:{port} after {timeout}s")
 
 
-def wait_http(url: str, timeout: float = 60.0, proc: subprocess.Popen[bytes] | None = None) -> None:
+def wait_http(
+    url: str,
+    timeout: float = 60.0,
+    proc: subprocess.Popen[bytes] | None = None,
+    cancelled: Callable[[], bool] = never,
+) -> None:
     """Wait until ``url`` answers 200 (e.g. a service's /readyz)."""
     deadline = time.monotonic() + timeout
     last = "no answer"
     while time.monotonic() < deadline:
+        if cancelled():
+            raise Interrupted(f"stopped while waiting for {url}")
         if proc is not None and proc.poll() is not None:
             raise RuntimeError(f"process exited with {proc.returncode} before {url} was ready")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as resp:
-                if resp.status == 200:
-                    return
-        except urllib.error.HTTPError as exc:
-            last = f"HTTP {exc.code}"
-        except OSError as exc:
-            last = str(exc)
+        ok, last = http_ok(url)
+        if ok:
+            return
         time.sleep(0.1)
     raise TimeoutError(f"{url} not ready after {timeout}s ({last})")
 
 
+def describe_exit(code: int | None) -> str:
+    """``exit code 1`` or ``exit code -9 (SIGKILL)``."""
+    if code is None:
+        return "still running"
+    if code < 0:
+        try:
+            return f"exit code {code} ({signal.Signals(-code).name})"
+        except ValueError:
+            return f"exit code {code}"
+    return f"exit code {code}"
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
 class Proc:
-    """One child process whose output lines are copied to ``sink`` with a ``name |`` prefix."""
+    """One child process whose output lines are copied to ``sink`` with a ``name |`` prefix.
+
+    The child leads its own process group (a terminal's Ctrl-C reaches only the runner, which
+    stops the children in order), and every signal goes to that whole group, so helpers it
+    forks (nginx's workers) go with it. ``ready_url`` / ``ready_port`` say when it serves.
+    ``die_with_parent``: the kernel sends it SIGTERM if the thread that started it dies (the
+    runner's main thread), so even a SIGKILLed runner leaves nothing behind (SIGTERM, not
+    SIGKILL: nginx's master then stops its workers, the services drain).
+    """
 
     def __init__(
         self,
@@ -77,6 +137,9 @@ class Proc:
         cwd: Path | None = None,
         sink: IO[str] | None = None,
         log_file: Path | None = None,
+        ready_url: str | None = None,
+        ready_port: int | None = None,
+        die_with_parent: bool = False,
     ) -> None:
         self.name = name
         self.argv = list(argv)
@@ -84,7 +147,11 @@ class Proc:
         self.cwd = cwd
         self.sink = sink if sink is not None else sys.stdout
         self.log_file = log_file
+        self.ready_url = ready_url
+        self.ready_port = ready_port
+        self.die_with_parent = die_with_parent
         self.popen: subprocess.Popen[bytes] | None = None
+        self.started_at = 0.0
         self._pump: threading.Thread | None = None
 
     @property
@@ -93,6 +160,8 @@ class Proc:
         return self.popen.pid
 
     def start(self) -> Proc:
+        """Start the process (again, if it ran before and has exited)."""
+        assert not self.alive(), f"{self.name} is already running"
         raise_fd_limit()
         self.popen = subprocess.Popen(
             self.argv,
@@ -102,33 +171,76 @@ class Proc:
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             start_new_session=True,
+            preexec_fn=_die_with_parent if self.die_with_parent else None,
         )
-        self._pump = threading.Thread(target=self._copy, daemon=True)
+        self.started_at = time.monotonic()
+        self._pump = threading.Thread(target=self._copy, args=(self.popen,), daemon=True)
         self._pump.start()
         return self
 
-    def _copy(self) -> None:
-        assert self.popen is not None
-        assert self.popen.stdout is not None
+    def _copy(self, popen: subprocess.Popen[bytes]) -> None:
+        assert popen.stdout is not None
         log = self.log_file.open("a", encoding="utf-8") if self.log_file else None
+        sink_ok = True
         try:
-            for raw in self.popen.stdout:
-                line = raw.decode(errors="replace").rstrip()
+            for raw in popen.stdout:  # read to the end even when nobody listens any more,
+                line = raw.decode(errors="replace").rstrip()  # or the child blocks on a full pipe
                 if log is not None:
                     log.write(line + "\n")
                     log.flush()
-                try:
-                    self.sink.write(f"{self.name:>10} | {line}\n")
-                    self.sink.flush()
-                except ValueError:  # the sink was closed at exit
-                    return
+                if sink_ok:
+                    try:
+                        self.sink.write(f"{self.name:>10} | {line}\n")
+                        self.sink.flush()
+                    except (ValueError, OSError):  # the sink was closed, or its reader is gone
+                        sink_ok = False
         finally:
-            self.popen.stdout.close()
+            popen.stdout.close()
             if log is not None:
                 log.close()
 
     def alive(self) -> bool:
         return self.popen is not None and self.popen.poll() is None
+
+    @property
+    def returncode(self) -> int | None:
+        return None if self.popen is None else self.popen.poll()
+
+    def ready(self) -> bool:
+        """Whether it serves now (one quick probe, no waiting)."""
+        if not self.alive():
+            return False
+        if self.ready_url is not None:
+            return http_ok(self.ready_url, timeout=1.0)[0]
+        if self.ready_port is not None:
+            return port_open(self.ready_port)
+        return True
+
+    def wait_ready(self, timeout: float = 60.0, cancelled: Callable[[], bool] = never) -> None:
+        if self.ready_url is not None:
+            wait_http(self.ready_url, timeout, self.popen, cancelled)
+        elif self.ready_port is not None:
+            wait_port(self.ready_port, timeout, self.popen, cancelled)
+
+    def send(self, sig: signal.Signals) -> None:
+        """Send ``sig`` to the process's group (to the process alone if the group is gone)."""
+        if self.popen is None:
+            return
+        try:
+            os.killpg(self.popen.pid, sig)
+        except ProcessLookupError:
+            if self.popen.poll() is None:
+                self.popen.send_signal(sig)
+        except PermissionError:
+            self.popen.send_signal(sig)
+
+    def reap(self) -> None:
+        """After an exit: kill what is left of its process group, wait for the log to end."""
+        if self.popen is None:
+            return
+        self.send(signal.SIGKILL)
+        if self._pump is not None:
+            self._pump.join(2)
 
     def stop(self, timeout: float = 15.0) -> int | None:
         """SIGTERM, wait, then SIGKILL: the process's own clean shutdown first."""
@@ -138,14 +250,36 @@ class Proc:
         return self._signal(signal.SIGKILL, 10.0)
 
     def _signal(self, sig: signal.Signals, timeout: float) -> int | None:
-        if self.popen is None or self.popen.poll() is not None:
-            return self.popen.returncode if self.popen else None
-        self.popen.send_signal(sig)
-        try:
-            self.popen.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.popen.kill()
-            self.popen.wait(5)
-        if self._pump is not None:
-            self._pump.join(2)
+        if self.popen is None:
+            return None
+        if self.popen.poll() is None:
+            self.send(sig)
+            try:
+                self.popen.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.send(signal.SIGKILL)
+                self.popen.wait(5)
+        self.reap()
         return self.popen.returncode
+
+
+def stop_together(
+    procs: Sequence[Proc], grace: float, forced: Callable[[], bool] = never
+) -> dict[str, int | None]:
+    """SIGTERM every one of ``procs`` at once, SIGKILL those still running after ``grace``
+    seconds (or as soon as ``forced()``), and return their exit codes by name."""
+    running = [p for p in procs if p.alive()]
+    for proc in running:
+        proc.send(signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    while any(p.alive() for p in running) and time.monotonic() < deadline and not forced():
+        time.sleep(0.05)
+    for proc in running:
+        if proc.alive():
+            proc.send(signal.SIGKILL)
+    for proc in running:
+        assert proc.popen is not None
+        with contextlib.suppress(subprocess.TimeoutExpired):  # SIGKILL cannot be refused
+            proc.popen.wait(5)
+        proc.reap()
+    return {p.name: p.returncode for p in procs}

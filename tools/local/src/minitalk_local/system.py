@@ -1,21 +1,29 @@
-"""MiniTalk on one machine: nats-server, the services and the edge as child processes.
+"""MiniTalk on one machine: nats-server (one, or a three-node JetStream cluster), the services
+(with replicas) and the edge as child processes.
 
 Used by ``./taskw up`` and by the integration and end-to-end tests, so both run the same system.
 """
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import sys
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
 from .edge import ROOT, render_server, write_main_config
-from .processes import Proc, free_port, wait_http, wait_port
+from .processes import Interrupted, Proc, free_port, never, stop_together
 
 SERVICES = ("auth", "rooms", "realtime", "persister")
+#: Services that run as several identical processes behind the edge (``MINITALK_<S>_REPLICAS``).
+#: The persister runs one process per partition instead (``MINITALK_PERSISTER_PARTITIONS``).
+REPLICATED = ("auth", "rooms", "realtime")
+#: ``./taskw up``'s ports: service ``i`` of SERVICES, process ``k`` of it, on base + i + 10 k.
+REPLICA_PORT_STEP = 10
 
 
 def nats_binary() -> str:
@@ -36,6 +44,15 @@ def nginx_binary() -> str:
     return found
 
 
+def process_names(service: str, count: int) -> list[str]:
+    """``auth`` for one process; ``realtime-1``, ``realtime-2`` for replicas; ``persister-0``,
+    ``persister-1`` for partitions (named by their partition number)."""
+    if count == 1:
+        return [service]
+    first = 0 if service == "persister" else 1
+    return [f"{service}-{first + k}" for k in range(count)]
+
+
 @dataclass
 class NatsServer:
     """A real ``nats-server -js`` on a local port with its store in ``store``."""
@@ -47,20 +64,36 @@ class NatsServer:
     cluster: str | None = None
     extra: tuple[str, ...] = ()
     proc: Proc | None = None
+    die_with_parent: bool = False
 
     @property
     def url(self) -> str:
         return f"nats://127.0.0.1:{self.port}"
 
-    def start(self) -> NatsServer:
-        self.port = self.port or free_port()
+    def launch(self) -> Proc:
+        """Start the process without waiting for it (again, after it exited: same port, same
+        store, same routes)."""
+        if self.proc is None:
+            self.port = self.port or free_port()
+            argv = [nats_binary(), "-js", "-a", "127.0.0.1", "-p", str(self.port)]
+            argv += ["-sd", str(self.store), "-n", self.name, *self.extra]
+            self.proc = Proc(
+                self.name,
+                argv,
+                sink=self.sink,
+                ready_port=self.port,
+                die_with_parent=self.die_with_parent,
+            )
         self.store.mkdir(parents=True, exist_ok=True)
-        argv = [nats_binary(), "-js", "-a", "127.0.0.1", "-p", str(self.port)]
-        argv += ["-sd", str(self.store), "-n", self.name, *self.extra]
-        self.proc = Proc(self.name, argv, sink=self.sink).start()
-        assert self.proc.popen is not None
-        wait_port(self.port, 30, self.proc.popen)
+        return self.proc.start()
+
+    def start(self, cancelled: Callable[[], bool] = never) -> NatsServer:
+        self.launch().wait_ready(30, cancelled)
         return self
+
+    @property
+    def procs(self) -> list[Proc]:
+        return [self.proc] if self.proc is not None else []
 
     def stop(self) -> None:
         if self.proc is not None:
@@ -72,8 +105,105 @@ class NatsServer:
 
 
 @dataclass
+class NatsCluster:
+    """``size`` nats-servers in one JetStream cluster (``minitalk``), each with its own store
+    under ``store``, routes between all of them: the shape of k8s/nats on one machine.
+
+    Client ports ``port`` .. ``port + size - 1`` and route ports ``route_port`` .. (free ports
+    when 0). Services get every client URL (``url``) and ``MINITALK_STREAM_REPLICAS=size``.
+    """
+
+    store: Path
+    size: int = 3
+    port: int = 0
+    route_port: int = 0
+    sink: IO[str] | None = None
+    die_with_parent: bool = False
+    servers: list[NatsServer] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        clients = [self.port + k if self.port else free_port() for k in range(self.size)]
+        routes = [self.route_port + k if self.route_port else free_port() for k in range(self.size)]
+        for k in range(self.size):
+            others = ",".join(f"nats://127.0.0.1:{p}" for i, p in enumerate(routes) if i != k)
+            extra = (
+                "--cluster_name", "minitalk",
+                "--cluster", f"nats://127.0.0.1:{routes[k]}",
+                "--routes", others,
+            )  # fmt: skip
+            self.servers.append(
+                NatsServer(
+                    store=self.store / f"nats-{k + 1}",
+                    port=clients[k],
+                    name=f"nats-{k + 1}",
+                    extra=extra,
+                    sink=self.sink,
+                    die_with_parent=self.die_with_parent,
+                )
+            )
+
+    @property
+    def url(self) -> str:
+        return ",".join(s.url for s in self.servers)
+
+    @property
+    def procs(self) -> list[Proc]:
+        return [s.proc for s in self.servers if s.proc is not None]
+
+    def start(self, cancelled: Callable[[], bool] = never, timeout: float = 60.0) -> NatsCluster:
+        """Start every server, then wait until JetStream answers (a meta leader is elected),
+        so the services can create their R3 streams straight away."""
+        for server in self.servers:
+            server.launch()
+        for server in self.servers:
+            assert server.proc is not None
+            server.proc.wait_ready(30, cancelled)
+        wait_jetstream(self.url, timeout, cancelled)
+        return self
+
+    def stop(self) -> None:
+        stop_together(self.procs, 15.0)
+
+
+def wait_jetstream(url: str, timeout: float = 60.0, cancelled: Callable[[], bool] = never) -> None:
+    """Wait until JetStream at ``url`` (comma separated) answers an account-info request."""
+    import nats
+    from nats.errors import Error as NatsError
+
+    async def answers() -> str | None:
+        try:
+            nc = await nats.connect(
+                servers=url.split(","), connect_timeout=2, allow_reconnect=False
+            )
+        except (NatsError, OSError) as exc:
+            return repr(exc)
+        try:
+            await nc.jetstream().account_info()
+            return None
+        except NatsError as exc:
+            return repr(exc)
+        finally:
+            await nc.close()
+
+    deadline = time.monotonic() + timeout
+    last: str | None = "no answer"
+    while time.monotonic() < deadline:
+        if cancelled():
+            raise Interrupted("stopped while waiting for JetStream")
+        last = asyncio.run(answers())
+        if last is None:
+            return
+        time.sleep(0.25)
+    raise TimeoutError(f"JetStream at {url} not ready after {timeout}s ({last})")
+
+
+@dataclass
 class LocalSystem:
-    """The services (and optionally the edge) against one NATS URL, rooted at ``data_dir``."""
+    """The services (and optionally the edge) against one NATS URL, rooted at ``data_dir``.
+
+    ``cancelled``: a check the start-up waits make, so a stop request interrupts them.
+    ``die_with_parent``: children die with the thread that started them (``./taskw up``).
+    """
 
     data_dir: Path
     nats_url: str
@@ -82,6 +212,8 @@ class LocalSystem:
     procs: dict[str, Proc] = field(default_factory=dict)
     ports: dict[str, int] = field(default_factory=dict)
     edge_port: int | None = None
+    cancelled: Callable[[], bool] = never
+    die_with_parent: bool = False
 
     def service_env(self, name: str, port: int) -> dict[str, str]:
         return {
@@ -111,6 +243,8 @@ class LocalSystem:
             env={**self.service_env(name, port), **(env or {})},
             cwd=ROOT,
             sink=self.sink,
+            ready_url=f"http://127.0.0.1:{port}/readyz",
+            die_with_parent=self.die_with_parent,
         ).start()
         self.procs[name] = proc
         if wait:
@@ -118,17 +252,41 @@ class LocalSystem:
         return proc
 
     def wait_ready(self, name: str, timeout: float = 60.0) -> None:
-        proc = self.procs[name]
-        wait_http(f"http://127.0.0.1:{self.ports[name]}/readyz", timeout, proc.popen)
+        self.procs[name].wait_ready(timeout, self.cancelled)
 
-    def start_all(self, edge_port: int | None = None) -> None:
-        self.start_service("auth")
-        for service in SERVICES[1:]:
-            self.start_service(service, wait=False)
-        for service in SERVICES[1:]:
-            self.wait_ready(service)
+    def start_all(
+        self,
+        edge_port: int | None = None,
+        replicas: Mapping[str, int] | None = None,
+        base_port: int | None = None,
+    ) -> None:
+        """Every service (``replicas``: processes per service, 1 unless said; for the
+        persister its partitions), auth's first process first (the others wait for its signing
+        key), then the edge if ``edge_port`` is given. ``base_port``: fixed ports (see
+        REPLICA_PORT_STEP) instead of free ones."""
+        counts = {s: (replicas or {}).get(s, 1) for s in SERVICES}
+        plan: list[tuple[str, str, int, dict[str, str]]] = []
+        for i, service in enumerate(SERVICES):
+            for k, name in enumerate(process_names(service, counts[service])):
+                port = base_port + i + REPLICA_PORT_STEP * k if base_port is not None else 0
+                env = {}
+                if service == "persister" and counts[service] > 1:
+                    env = {"MINITALK_PERSISTER_PARTITION": str(k)}
+                plan.append((service, name, port, env))
+        if counts["persister"] > 1:  # rooms routes history requests by it too
+            self.env = {**self.env, "MINITALK_PERSISTER_PARTITIONS": str(counts["persister"])}
+        first, *rest = plan
+        self.start_service(first[0], name=first[1], port=first[2], env=first[3])
+        for service, name, port, env in rest:
+            self.start_service(service, name=name, port=port, env=env, wait=False)
+        for _, name, _, _ in rest:
+            self.wait_ready(name)
         if edge_port is not None:
             self.start_edge(edge_port)
+
+    def replica_ports(self, service: str) -> list[int]:
+        """The ports of every process of ``service`` (``realtime``, ``realtime-2``, ...)."""
+        return [p for n, p in self.ports.items() if n == service or n.startswith(service + "-")]
 
     def start_edge(self, port: int = 0, webroot: Path | None = None) -> Proc:
         self.edge_port = port or free_port()
@@ -136,15 +294,20 @@ class LocalSystem:
         server = render_server(
             f"127.0.0.1:{self.edge_port}",
             webroot or ROOT / "frontend" / "dist",
-            [p for n, p in self.ports.items() if n.startswith("auth")],
-            [p for n, p in self.ports.items() if n.startswith("rooms")],
-            [p for n, p in self.ports.items() if n.startswith("realtime")],
+            self.replica_ports("auth"),
+            self.replica_ports("rooms"),
+            self.replica_ports("realtime"),
         )
         conf = write_main_config(prefix, server)
-        proc = Proc("edge", [nginx_binary(), "-p", str(prefix), "-c", str(conf)], sink=self.sink)
+        proc = Proc(
+            "edge",
+            [nginx_binary(), "-p", str(prefix), "-c", str(conf)],
+            sink=self.sink,
+            ready_port=self.edge_port,
+            die_with_parent=self.die_with_parent,
+        )
         self.procs["edge"] = proc.start()
-        assert proc.popen is not None
-        wait_port(self.edge_port, 30, proc.popen)
+        proc.wait_ready(30, self.cancelled)
         return proc
 
     @property
@@ -158,6 +321,12 @@ class LocalSystem:
     def stop(self, name: str) -> None:
         self.procs[name].stop()
 
-    def stop_all(self) -> None:
-        for name in reversed(list(self.procs)):
-            self.procs[name].stop()
+    def stop_all(self, grace: float = 15.0, forced: Callable[[], bool] = never) -> None:
+        """SIGTERM the edge and every service at once; SIGKILL what still runs after
+        ``grace`` seconds."""
+        stop_together(list(reversed(self.procs.values())), grace, forced)
+
+
+def all_procs(nats: NatsServer | NatsCluster, system: LocalSystem) -> Sequence[Proc]:
+    """Every process of a running system: the NATS node(s) first, then services and edge."""
+    return [*nats.procs, *system.procs.values()]
