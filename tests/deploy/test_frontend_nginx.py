@@ -10,6 +10,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from minitalk_local.edge import EDGE_DEFAULTS
 from minitalk_local.system import nginx_binary
 
 from .conftest import ROOT, final_stage
@@ -104,3 +105,12 @@ def test_nginx_accepts_the_rendered_config(local_env: dict[str, str], tmp_path: 
     )
     assert done.returncode == 0, done.stderr
     assert "test is successful" in done.stderr
+
+
+def test_the_image_has_the_edge_limits_of_the_local_edge() -> None:
+    """The image and `./taskw up` enforce the same per-IP limits unless told otherwise."""
+    env = image_env()
+    assert {k: env[k] for k in EDGE_DEFAULTS} == EDGE_DEFAULTS
+    assert all(re.fullmatch(env["NGINX_ENVSUBST_FILTER"], k) for k in EDGE_DEFAULTS)
+    names = set(re.findall(r"\$\{(MINITALK_EDGE_[A-Z_]+)\}", TEMPLATE.read_text()))
+    assert names == set(EDGE_DEFAULTS)

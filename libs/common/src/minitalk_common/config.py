@@ -53,6 +53,9 @@ class ServiceSettings(NatsSettings, TelemetrySettings):
     port: int = Field(default=8000, ge=0, le=65535)
     #: Proxies whose X-Forwarded-For/-Proto are trusted (comma separated, or ``*``): the edge.
     forwarded_allow_ips: str = "127.0.0.1"
+    #: Seconds an idle HTTP keep-alive connection stays open. Must exceed the idle timeout of
+    #: the proxy in front (edge 30 s, ingress-nginx and ALB 60 s), so the proxy closes first.
+    keep_alive_s: int = Field(default=75, ge=1)
 
     @model_validator(mode="after")
     def _absolute_data_dir(self) -> ServiceSettings:

@@ -44,4 +44,8 @@ def serve(app: Any, settings: ServiceSettings) -> None:
         proxy_headers=True,
         forwarded_allow_ips=settings.forwarded_allow_ips,
         timeout_graceful_shutdown=10,
+        # Longer than the edge's idle keep-alive to a service (30 s in edge/, 60 s for
+        # ingress-nginx and an ALB): the proxy closes an idle connection first, so it never
+        # sends a request on one the service is closing at that moment (a 502 for a POST).
+        timeout_keep_alive=settings.keep_alive_s,
     )

@@ -5,6 +5,7 @@ Used by ``./taskw up`` and by the integration and end-to-end tests, so both run 
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 from collections.abc import Mapping
@@ -139,6 +140,7 @@ class LocalSystem:
             [p for n, p in self.ports.items() if n.startswith("auth")],
             [p for n, p in self.ports.items() if n.startswith("rooms")],
             [p for n, p in self.ports.items() if n.startswith("realtime")],
+            {**os.environ, **self.env},
         )
         conf = write_main_config(prefix, server)
         proc = Proc("edge", [nginx_binary(), "-p", str(prefix), "-c", str(conf)], sink=self.sink)
