@@ -29,6 +29,14 @@ async def post(path: str, request: Request) -> dict[str, object]:
     return {"path": path, "bytes": len(body)}
 
 
+@app.get("/api/{area}/whoami")
+@app.get("/socket.io/whoami")
+async def whoami(request: Request) -> dict[str, object]:
+    """The client as the service sees it (uvicorn applies the edge's X-Forwarded-*)."""
+    client = request.client.host if request.client else None
+    return {"client": client, "scheme": request.url.scheme, "headers": dict(request.headers)}
+
+
 @app.get("/api/{path:path}")
 async def get(path: str) -> dict[str, object]:
     if path.endswith("fail"):

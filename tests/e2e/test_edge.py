@@ -153,6 +153,22 @@ async def test_the_edge_failing_itself_is_a_json_500(tmp_path: Path, faulty: int
         edge.stop()
 
 
+async def test_the_services_see_the_real_client_not_what_it_claims(faulty_edge: Edge) -> None:
+    claims = "X-Forwarded-For: 10.9.8.7\r\nX-Forwarded-Host: evil.example\r\n"
+    for path in ("/api/chatrooms/whoami", "/api/auth/whoami", "/socket.io/whoami"):
+        conn = await Connection.open(faulty_edge.port, "127.0.0.41")
+        await conn.send(request("GET", path, headers=claims))
+        answer = await conn.answer()
+        await conn.close()
+        assert answer is not None
+        assert answer.status == 200, (path, answer.body)
+        seen = json.loads(answer.body)
+        assert seen["client"] == "127.0.0.41"
+        assert seen["headers"]["x-forwarded-host"] == "127.0.0.1"  # the Host it was sent
+        if path.startswith("/api/"):  # pooled: kept open for the next request
+            assert seen["headers"].get("connection", "") != "close"
+
+
 # -- a 500 and the next request ------------------------------------------------------------
 
 
