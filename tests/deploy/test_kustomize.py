@@ -243,6 +243,8 @@ def test_local_runs_one_of_everything_without_autoscaling() -> None:
     for doc in of_kind(docs, "Deployment", "StatefulSet"):
         assert doc["spec"].get("replicas", 1) == 1, doc["metadata"]["name"]
     assert config(docs)["MINITALK_STREAM_REPLICAS"] == "1"
+    # ingress-nginx sets X-Forwarded-For to the client it saw: the backends trust it.
+    assert config(docs)["MINITALK_FORWARDED_ALLOW_IPS"] == "*"
 
 
 def test_base_autoscales_rooms_and_realtime() -> None:
@@ -257,6 +259,8 @@ def test_base_autoscales_rooms_and_realtime() -> None:
 def test_aws_uses_alb_gp3_ecr_and_three_stream_replicas() -> None:
     docs = render(OVERLAYS["aws"])
     assert config(docs)["MINITALK_STREAM_REPLICAS"] == "3"
+    # The ALB appends to X-Forwarded-For: only private ranges trusted, never "*".
+    assert config(docs)["MINITALK_FORWARDED_ALLOW_IPS"].startswith("10.0.0.0/8,")
     for ingress in of_kind(docs, "Ingress"):
         notes = ingress["metadata"]["annotations"]
         assert ingress["spec"]["ingressClassName"] == "alb"
