@@ -114,3 +114,13 @@ def test_the_image_has_the_edge_limits_of_the_local_edge() -> None:
     assert all(re.fullmatch(env["NGINX_ENVSUBST_FILTER"], k) for k in EDGE_DEFAULTS)
     names = set(re.findall(r"\$\{(MINITALK_EDGE_[A-Z_]+)\}", TEMPLATE.read_text()))
     assert names == set(EDGE_DEFAULTS)
+
+
+def test_the_access_log_never_holds_a_query_string() -> None:
+    """``?token=`` (Socket.IO) must not be logged: the log format has the path only."""
+    main = (ROOT / "frontend" / "nginx" / "nginx.conf").read_text()
+    (access,) = re.findall(r"^\s*access_log\s+(.+);", main, re.M)
+    assert access.split()[1] == "minitalk"
+    fmt = main[main.index("log_format minitalk") : main.index(";", main.index("log_format"))]
+    for leaky in ("$request ", '$request"', "$args", "$query_string", "$request_uri"):
+        assert leaky not in fmt
