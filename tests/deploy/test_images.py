@@ -79,8 +79,8 @@ def test_frontend_image_serves_the_build_and_renders_the_edge_template() -> None
     assert "--from=build /web/dist /usr/share/nginx/html" in copies
     env = dict(final_stage(dockerfile))["ENV"]
     assert (
-        'NGINX_ENVSUBST_FILTER="^(LISTEN|WEBROOT|AUTH_SERVERS|ROOMS_SERVERS|REALTIME_SERVERS)'
-        in env
+        'NGINX_ENVSUBST_FILTER="^(LISTEN|WEBROOT|AUTH_SERVERS|ROOMS_SERVERS|REALTIME_SERVERS|'
+        "MINITALK_EDGE_[A-Z_]+)" in env
     )
     assert dict(final_stage(dockerfile))["USER"] == "101:101"
 

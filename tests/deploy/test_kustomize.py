@@ -12,10 +12,12 @@ import pytest
 from .conftest import (
     K8S,
     K8S_VERSIONS,
+    OLD_KUBECTLS,
     SERVICES,
     find,
     kustomizations,
     of_kind,
+    old_kubectl,
     rel,
     render,
     render_text,
@@ -57,6 +59,40 @@ def test_renders_to_valid_kubernetes(directory: Path, version: str, tmp_path: Pa
     text = render_text(directory)
     assert text.strip(), f"{rel(directory)} renders nothing"
     assert validate(text, version, tmp_path) == ""
+
+
+def kubectl_versions(kubectl: str) -> tuple[str, str]:
+    """(kubectl, kustomize) versions, e.g. ("v1.30.0", "v5.0.4-0.2023...")."""
+    out = run(kubectl, "version", "--client").stdout
+    found = dict(line.split(": ", 1) for line in out.splitlines() if ": " in line)
+    return found["Client Version"], found["Kustomize Version"]
+
+
+def test_ci_has_the_oldest_and_the_newest_kubectl() -> None:
+    """The range docs/deploy.md promises (Kubernetes 1.30+, kustomize 5.0-5.8) is what is run."""
+    oldest = kubectl_versions(old_kubectl(OLD_KUBECTLS[0]))
+    assert oldest[0].startswith(f"v{K8S_VERSIONS[0].rsplit('.', 1)[0]}.")
+    assert oldest[1].startswith("v5.0.")
+    newest = kubectl_versions(tool("kubectl"))
+    assert newest[1] >= "v5.8."
+    assert kubectl_versions(old_kubectl("1.32"))[1].startswith("v5.5.")
+
+
+@pytest.mark.parametrize("version", OLD_KUBECTLS)
+@pytest.mark.parametrize("directory", kustomizations(), ids=rel)
+def test_older_kubectls_render_the_same(directory: Path, version: str) -> None:
+    """kustomize 5.0 read only the first document of a patch file, 5.5 panicked on a
+    multi-document ``$patch: delete``: every overlay renders, and to the same resources."""
+    text = render_text(directory, old_kubectl(version))
+    assert text.strip(), f"{rel(directory)} renders nothing with kubectl {version}"
+    assert render_text(directory) == text
+
+
+def test_patch_files_hold_one_resource_each() -> None:
+    """What keeps kustomize 5.0 (first document only) right: one document per patch file."""
+    for path in (K8S / "overlays").rglob("*.yaml"):
+        if path.name != "kustomization.yaml":
+            assert "\n---" not in path.read_text(), f"{rel(path)} holds several documents"
 
 
 def test_the_validator_is_strict(tmp_path: Path) -> None:
@@ -207,6 +243,8 @@ def test_local_runs_one_of_everything_without_autoscaling() -> None:
     for doc in of_kind(docs, "Deployment", "StatefulSet"):
         assert doc["spec"].get("replicas", 1) == 1, doc["metadata"]["name"]
     assert config(docs)["MINITALK_STREAM_REPLICAS"] == "1"
+    # ingress-nginx sets X-Forwarded-For to the client it saw: the backends trust it.
+    assert config(docs)["MINITALK_FORWARDED_ALLOW_IPS"] == "*"
 
 
 def test_base_autoscales_rooms_and_realtime() -> None:
@@ -221,6 +259,8 @@ def test_base_autoscales_rooms_and_realtime() -> None:
 def test_aws_uses_alb_gp3_ecr_and_three_stream_replicas() -> None:
     docs = render(OVERLAYS["aws"])
     assert config(docs)["MINITALK_STREAM_REPLICAS"] == "3"
+    # The ALB appends to X-Forwarded-For: only private ranges trusted, never "*".
+    assert config(docs)["MINITALK_FORWARDED_ALLOW_IPS"].startswith("10.0.0.0/8,")
     for ingress in of_kind(docs, "Ingress"):
         notes = ingress["metadata"]["annotations"]
         assert ingress["spec"]["ingressClassName"] == "alb"

@@ -110,10 +110,40 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         return JSONResponse(error_body(str(exc.detail)), status_code=exc.status_code)
 
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return JSONResponse(error_body("internal error"), status_code=500)
+    # Not ``exception_handler(Exception)``: Starlette runs that one in ServerErrorMiddleware,
+    # which re-raises after answering, and uvicorn then closes the connection under the edge's
+    # keep-alive pool - the next request on it, anyone's, was a 502. CatchAll answers instead.
+    app.add_middleware(CatchAll)
+
+
+class CatchAll:
+    """ASGI middleware: an unexpected exception is logged once and answered as a complete
+    ``500 {"error": "internal error"}``, the connection kept open for the next request. Only when
+    the answer had already begun does the exception go on (to uvicorn, which must close then)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watched(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watched)
+        except Exception:
+            log.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
+            if started:
+                raise
+            response = JSONResponse(error_body("internal error"), status_code=500)
+            await response(scope, _no_receive, send)
 
 
 class BodyLimit:
@@ -138,17 +168,22 @@ class BodyLimit:
             message = await receive()
             seen += len(message.get("body", b""))
             if seen > self.max_bytes:
-                raise _BodyTooLarge
+                raise _BodyTooLarge(self.max_bytes)
             return message
 
+        # Streamed (chunked) bodies have no Content-Length: what arrives is counted.
         try:
             await self.app(scope, limited, send)
         except _BodyTooLarge:
             await _reject(send, self.max_bytes)
 
 
-class _BodyTooLarge(Exception):
-    pass
+class _BodyTooLarge(StarletteHTTPException):
+    """An HTTPException, so FastAPI's body parsing lets it through (it turns any other error
+    while reading the body into a 400) and the handler above answers it as a 413."""
+
+    def __init__(self, max_bytes: int) -> None:
+        super().__init__(413, f"request body over {max_bytes} bytes")
 
 
 async def _reject(send: Send, max_bytes: int) -> None:

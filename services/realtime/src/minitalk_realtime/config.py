@@ -17,8 +17,6 @@ class RealtimeSettings(ServiceSettings):
     #: The Ed25519 public key (PEM) that verifies tokens. When unset, the key that auth
     #: publishes in the ``minitalk-keys`` bucket is used (the service waits for it, not ready).
     jwt_public_key: str | None = None
-    #: Origins allowed to open a Socket.IO connection: ``*`` or a comma separated list.
-    cors_allowed_origins: str = "*"
     #: Longest message content in characters; a longer one is refused with an ``error``.
     max_message_chars: int = Field(default=4000, ge=1, le=500_000)
     #: Largest Engine.IO packet accepted (bytes/characters). Engine.IO closes the connection of a
@@ -49,8 +47,3 @@ class RealtimeSettings(ServiceSettings):
             if not isinstance(key, Ed25519PublicKey):
                 raise ValueError("MINITALK_JWT_PUBLIC_KEY must be an Ed25519 key (EdDSA)")
         return value or None
-
-    @property
-    def cors_origins(self) -> str | list[str]:
-        origins = [o.strip() for o in self.cors_allowed_origins.split(",") if o.strip()]
-        return "*" if origins in ([], ["*"]) else origins

@@ -58,7 +58,8 @@ def create_server(settings: RealtimeSettings) -> socketio.AsyncServer:
     pings.spread_first_pings()
     return socketio.AsyncServer(
         async_mode="asgi",
-        cors_allowed_origins=settings.cors_origins,
+        # MINITALK_ALLOWED_ORIGINS, as for REST (libs/common origins.py)
+        cors_allowed_origins=settings.origin_policy.socketio,
         max_http_buffer_size=settings.max_frame_bytes,
         ping_interval=settings.ping_interval_s,
         ping_timeout=settings.ping_timeout_s,

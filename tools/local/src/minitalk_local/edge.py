@@ -3,12 +3,50 @@
 from __future__ import annotations
 
 import os
+import re
 import resource
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[4]
 TEMPLATE = ROOT / "edge" / "minitalk.conf.template"
+
+#: The edge's per-client-IP limits (docs/security.md), read from the environment under these
+#: names; the web image has the same defaults (frontend/Dockerfile). Set for abuse, not for use:
+#: the load tests (10,000 sockets from one address, back within ~46 s after a reconnect storm;
+#: batch sign-ups) pass with them.
+EDGE_DEFAULTS: dict[str, str] = {
+    #: New Socket.IO connections (Engine.IO handshakes) per IP: rate, and how many over it at once.
+    "MINITALK_EDGE_CONNECT_RATE": "200r/s",
+    "MINITALK_EDGE_CONNECT_BURST": "20000",
+    #: Requests to /api/auth/* (sign-up, login, their batches) per IP.
+    "MINITALK_EDGE_AUTH_RATE": "10r/s",
+    "MINITALK_EDGE_AUTH_BURST": "100",
+    #: Every other REST request per IP.
+    "MINITALK_EDGE_API_RATE": "1000r/s",
+    "MINITALK_EDGE_API_BURST": "10000",
+    #: Connections per IP being served at once (every open socket is one).
+    "MINITALK_EDGE_CONNECTIONS_PER_IP": "20000",
+    #: Longest wait for a client's request headers, or between two reads of its body.
+    "MINITALK_EDGE_CLIENT_TIMEOUT": "30s",
+}
+_EDGE_FORMATS = {
+    "RATE": re.compile(r"[1-9][0-9]*r/[sm]"),
+    "BURST": re.compile(r"[0-9]+"),
+    "IP": re.compile(r"[1-9][0-9]*"),
+    "TIMEOUT": re.compile(r"[1-9][0-9]*(ms|s|m)?"),
+}
+
+
+def edge_settings(env: Mapping[str, str]) -> dict[str, str]:
+    """The edge's limits from ``env`` (``MINITALK_EDGE_*``), defaults for what is unset."""
+    found = {}
+    for name, default in EDGE_DEFAULTS.items():
+        value = env.get(name, "").strip() or default
+        if not _EDGE_FORMATS[name.rsplit("_", 1)[1]].fullmatch(value):
+            raise ValueError(f"{name}={value!r} is not like {default!r}")
+        found[name] = value
+    return found
 
 
 def render_server(
@@ -17,7 +55,10 @@ def render_server(
     auth: Sequence[int],
     rooms: Sequence[int],
     realtime: Sequence[int],
+    env: Mapping[str, str] | None = None,
 ) -> str:
+    """The server config; the limits come from ``env`` (default: this process's environment)."""
+
     def servers(ports: Sequence[int]) -> str:
         return "\n    ".join(f"server 127.0.0.1:{p};" for p in ports)
 
@@ -27,6 +68,7 @@ def render_server(
         "AUTH_SERVERS": servers(auth),
         "ROOMS_SERVERS": servers(rooms),
         "REALTIME_SERVERS": servers(realtime),
+        **edge_settings(os.environ if env is None else env),
     }
     lines = []
     for line in TEMPLATE.read_text().splitlines(keepends=True):

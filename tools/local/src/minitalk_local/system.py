@@ -7,6 +7,7 @@ Used by ``./taskw up`` and by the integration and end-to-end tests, so both run 
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 import sys
 import time
@@ -297,6 +298,7 @@ class LocalSystem:
             self.replica_ports("auth"),
             self.replica_ports("rooms"),
             self.replica_ports("realtime"),
+            {**os.environ, **self.env},
         )
         conf = write_main_config(prefix, server)
         proc = Proc(
