@@ -1,4 +1,4 @@
-"""The event id of a message with a clientMsgId is the UUIDv5 of ``[sender, roomId, clientMsgId]``."""
+"""A message with a clientMsgId has the UUIDv5 of ``[sender, roomId, clientMsgId]`` as id."""
 
 from __future__ import annotations
 

@@ -45,11 +45,14 @@ def parse_since(raw: str | None) -> str | None:
         return None
     try:
         at = datetime.fromisoformat(raw.strip())
+        if at.tzinfo is None:
+            at = at.replace(tzinfo=UTC)
+        utc = at.astimezone(UTC)
     except ValueError as exc:
         raise errors.BadHistoryQuery("since must be an ISO-8601 time") from exc
-    if at.tzinfo is None:
-        at = at.replace(tzinfo=UTC)
-    return at.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    except OverflowError as exc:  # 9999-12-31T23:59:59-01:00 is past year 9999 in UTC
+        raise errors.BadHistoryQuery("since is out of range (years 0001-9999 in UTC)") from exc
+    return utc.isoformat().replace("+00:00", "Z")
 
 
 class HistoryClient:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from minitalk_common.text import Text
 from pydantic import BaseModel, ConfigDict, Field
 
 from .projection import Room
@@ -12,8 +13,8 @@ from .projection import Room
 class CreateRoom(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    name: str
-    participants: list[str] = Field(default_factory=list)
+    name: Text
+    participants: list[Text] = Field(default_factory=list)
 
 
 class CreateRooms(BaseModel):
@@ -22,7 +23,7 @@ class CreateRooms(BaseModel):
 
 
 class Invite(BaseModel):
-    participants: list[str] = Field(min_length=1)
+    participants: list[Text] = Field(min_length=1)
 
 
 def room_json(room: Room, full: bool = True) -> dict[str, Any]:
