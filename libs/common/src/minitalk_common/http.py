@@ -28,11 +28,12 @@ def create_app(title: str, lifespan: Lifespan, readiness: Readiness) -> FastAPI:
     return app
 
 
-def serve(app: Any, settings: ServiceSettings) -> None:
+def serve(app: Any, settings: ServiceSettings, **uvicorn_options: Any) -> None:
     """Run ``app`` under uvicorn on the settings' host and port; SIGTERM drains and exits 0.
 
     uvicorn re-raises the signal it caught once its graceful shutdown is done; the handler set
     here turns that into a clean exit, so an orderly stop is not reported as a crash.
+    ``uvicorn_options`` go to ``uvicorn.run`` as they are (realtime's ``ws_max_size``).
     """
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     uvicorn.run(
@@ -44,4 +45,5 @@ def serve(app: Any, settings: ServiceSettings) -> None:
         proxy_headers=True,
         forwarded_allow_ips=settings.forwarded_allow_ips,
         timeout_graceful_shutdown=10,
+        **uvicorn_options,
     )
