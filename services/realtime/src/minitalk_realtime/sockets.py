@@ -191,7 +191,12 @@ def register(sio: GuardedServer, runtime: Runtime, settings: RealtimeSettings) -
     ):
         sio.on(name, _answered(sio, name, spending(kind, handler)))
     other = _answered(sio, "other", spending("other", unknown_event))
-    sio.on("*", lambda _event, sid, *args: other(sid, *args))
+
+    async def any_other(_event: Any, sid: str, *args: Any) -> dict[str, Any]:
+        result: dict[str, Any] = await other(sid, *args)
+        return result
+
+    sio.on("*", any_other)
 
 
 def _answered(sio: GuardedServer, name: str, handler: Handler) -> Callable[..., Any]:
