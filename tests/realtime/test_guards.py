@@ -190,5 +190,5 @@ async def test_engine_io_announces_the_frame_limit(
 ) -> None:
     url = start_realtime()
     raw = await RawSocket.connect(url, make_token("alice"))
-    assert raw.opened["maxPayload"] == 1_000_000
+    assert raw.opened["maxPayload"] == 65_536
     await raw.close()

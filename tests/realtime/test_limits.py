@@ -30,7 +30,9 @@ async def test_a_burst_of_100_then_30_msgs_per_second_all_pass_with_the_defaults
     for n in range(90):  # 30 msgs/s for 3 s
         steady.append(await alice.send("r1", f"steady {n}"))
         await asyncio.sleep(max(0.0, started + (n + 1) / 30 - time.monotonic()))
-    typing = [await alice.call("typing", {"roomId": "r1", "isTyping": n % 2 == 0}) for n in range(6)]
+    typing = [
+        await alice.call("typing", {"roomId": "r1", "isTyping": n % 2 == 0}) for n in range(6)
+    ]
 
     assert [ack["ok"] for ack in burst + steady] == [True] * 190
     assert typing == [{"ok": True}] * 6

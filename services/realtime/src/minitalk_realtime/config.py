@@ -25,8 +25,11 @@ class RealtimeSettings(ServiceSettings):
     max_message_chars: int = Field(default=4000, ge=1, le=500_000)
     #: Largest Engine.IO packet accepted (bytes/characters). Engine.IO closes the connection of a
     #: client that sends a bigger frame; anything smaller but over ``max_message_chars`` gets a
-    #: polite ``error`` instead.
-    max_frame_bytes: int = Field(default=1_000_000, ge=16_384)
+    #: polite ``error`` instead. The longest message (4,000 characters, each a 6-byte
+    #: ``\uXXXX`` escape at worst) is ~24 KB; a frame is copied ~5 times while it is decoded, so
+    #: this is what one socket can hold for one frame (it was 1 MB: 50 sockets sending 0.9 MB
+    #: frames took realtime from 80 to 370 MB).
+    max_frame_bytes: int = Field(default=65_536, ge=16_384)
     #: How long to wait for JetStream to store a message before telling the sender to retry.
     publish_timeout_s: float = Field(default=5.0, gt=0)
     #: How long a connecting client waits for the service to become ready before it is refused.
