@@ -75,7 +75,7 @@ async def test_every_bad_send_is_refused_and_the_socket_still_works(
 async def test_an_oversized_frame_closes_only_that_connection(
     js: JetStreamContext, start_realtime: StartRealtime, open_client: OpenClient
 ) -> None:
-    """Engine.IO refuses frames over ~1 MB by closing the connection (not with an error)."""
+    """Engine.IO refuses frames over 64 KiB by closing the connection (not with an error)."""
     await create_room(js, "r1", ("alice", "bob"))
     url = start_realtime()
     alice, bob = await open_client(url, "alice"), await open_client(url, "bob")

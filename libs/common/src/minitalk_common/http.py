@@ -37,13 +37,19 @@ def create_app(
     return app
 
 
-def serve(app: Any, settings: ServiceSettings, exit_code: Callable[[], int] = lambda: 0) -> None:
+def serve(
+    app: Any,
+    settings: ServiceSettings,
+    exit_code: Callable[[], int] = lambda: 0,
+    **uvicorn_options: Any,
+) -> None:
     """Run ``app`` under uvicorn on the settings' host and port; SIGTERM drains, then exits with
     ``exit_code()`` (0 unless the service says it failed).
 
     uvicorn re-raises the signal it caught once its graceful shutdown is done; the handler set
     here turns that into that exit, so an orderly stop is not reported as a crash, and a
     service that stops itself because a part of it died (persister) is.
+    ``uvicorn_options`` go to ``uvicorn.run`` as they are (realtime's ``ws_max_size``).
     """
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(exit_code()))
     uvicorn.run(
@@ -59,4 +65,5 @@ def serve(app: Any, settings: ServiceSettings, exit_code: Callable[[], int] = la
         # ingress-nginx and an ALB): the proxy closes an idle connection first, so it never
         # sends a request on one the service is closing at that moment (a 502 for a POST).
         timeout_keep_alive=settings.keep_alive_s,
+        **uvicorn_options,
     )

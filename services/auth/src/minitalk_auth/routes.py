@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Request
-from minitalk_common import tokens
+from minitalk_common import text, tokens
 from pydantic import BaseModel, ConfigDict, WithJsonSchema
 
 from .errors import BatchesDisabled
@@ -28,8 +28,8 @@ PREFIX = "/api/auth"
 class CredentialsIn(BaseModel):
     model_config = ConfigDict(strict=True)
 
-    username: str
-    password: str
+    username: text.Text
+    password: text.Text
 
 
 #: A batch entry as the OpenAPI document describes it ({username, password}); decoded as ``Any``.
@@ -47,9 +47,12 @@ def decode_entry(raw: Any) -> Credentials | Rejected:
     if not isinstance(raw, dict):
         return Rejected(None, "each user must be an object {username, password}")
     username, password = raw.get("username"), raw.get("password")
+    name = text.readable(username)  # what the answer may echo back
     if isinstance(username, str) and isinstance(password, str):
+        for field, value in (("username", username), ("password", password)):
+            if reason := text.problem(value):
+                return Rejected(name, f"{field} {reason}")
         return Credentials(username, password)
-    name = username if isinstance(username, str) else None
     return Rejected(name, "username and password are required and must be strings")
 
 

@@ -7,6 +7,8 @@ from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from minitalk_common.config import ServiceSettings
 from pydantic import Field, field_validator
 
+from .limits import Budget
+
 
 class RealtimeSettings(ServiceSettings):
     """Settings of ``python -m minitalk_realtime``."""
@@ -21,8 +23,11 @@ class RealtimeSettings(ServiceSettings):
     max_message_chars: int = Field(default=4000, ge=1, le=500_000)
     #: Largest Engine.IO packet accepted (bytes/characters). Engine.IO closes the connection of a
     #: client that sends a bigger frame; anything smaller but over ``max_message_chars`` gets a
-    #: polite ``error`` instead.
-    max_frame_bytes: int = Field(default=1_000_000, ge=16_384)
+    #: polite ``error`` instead. The longest message (4,000 characters, each a 6-byte
+    #: ``\uXXXX`` escape at worst) is ~24 KB; a frame is copied ~5 times while it is decoded, so
+    #: this is what one socket can hold for one frame (it was 1 MB: 50 sockets sending 0.9 MB
+    #: frames took realtime from 80 to 370 MB).
+    max_frame_bytes: int = Field(default=65_536, ge=16_384)
     #: How long to wait for JetStream to store a message before telling the sender to retry.
     publish_timeout_s: float = Field(default=5.0, gt=0)
     #: How long a connecting client waits for the service to become ready before it is refused.
@@ -30,6 +35,33 @@ class RealtimeSettings(ServiceSettings):
     #: Engine.IO heartbeat: seconds between pings, and seconds without a pong before a drop.
     ping_interval_s: float = Field(default=25.0, gt=0)
     ping_timeout_s: float = Field(default=20.0, gt=0)
+    #: Per-user event budgets (token buckets, see ``limits.py``): sustained events per second
+    #: and the burst allowed on top, for ``send_message``; over it the ack is ``{ok: false,
+    #: error: "rate limited", retryAfterMs}``. The defaults are far above real use (the load
+    #: tests' busiest user sends ~70 msgs/s in ``medium``) and stop a script sending thousands.
+    send_rate_per_s: float = Field(default=100.0, gt=0)
+    send_burst: int = Field(default=200, ge=1)
+    #: ``typing`` (the web app sends one when typing starts and one when it stops).
+    typing_rate_per_s: float = Field(default=5.0, gt=0)
+    typing_burst: int = Field(default=20, ge=1)
+    #: ``join_room`` and ``leave_room`` together.
+    room_events_rate_per_s: float = Field(default=10.0, gt=0)
+    room_events_burst: int = Field(default=50, ge=1)
+    #: Any other event name (none is handled: they only cost the server).
+    other_events_rate_per_s: float = Field(default=5.0, gt=0)
+    other_events_burst: int = Field(default=20, ge=1)
+    #: Sockets one user may hold at once (a browser tab is one); one more is refused with
+    #: ``too many connections``.
+    max_sockets_per_user: int = Field(default=20, ge=1)
+    #: Seconds an Engine.IO session may stay open without sending the Socket.IO CONNECT (the
+    #: handshake that carries the token); then it is closed.
+    connect_deadline_s: float = Field(default=10.0, gt=0)
+    #: Bytes queued for one socket that are not yet written (a client that stops reading);
+    #: past it the socket is dropped at once, and nobody else waits for it.
+    max_outgoing_bytes: int = Field(default=1_048_576, ge=65_536)
+    #: Lines a socket's mistakes (malformed frames, refused events) may log per minute; the
+    #: rest are counted and summed up in one line.
+    mistake_log_lines_per_min: int = Field(default=5, ge=0)
     #: Seconds between ``gc.freeze()`` of what survived so far (0: leave the collector alone);
     #: see ``gcpolicy.py`` for why a process holding thousands of sockets needs it.
     gc_freeze_interval_s: float = Field(default=5.0, ge=0)
@@ -47,3 +79,12 @@ class RealtimeSettings(ServiceSettings):
             if not isinstance(key, Ed25519PublicKey):
                 raise ValueError("MINITALK_JWT_PUBLIC_KEY must be an Ed25519 key (EdDSA)")
         return value or None
+
+    def budgets(self) -> dict[str, Budget]:
+        """The per-user event budgets by kind of event (``limits.py``)."""
+        return {
+            "send": Budget(self.send_rate_per_s, self.send_burst),
+            "typing": Budget(self.typing_rate_per_s, self.typing_burst),
+            "rooms": Budget(self.room_events_rate_per_s, self.room_events_burst),
+            "other": Budget(self.other_events_rate_per_s, self.other_events_burst),
+        }

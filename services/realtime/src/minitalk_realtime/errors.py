@@ -15,6 +15,8 @@ class RealtimeError(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+        #: Extra fields of the ``error`` event and the ack (``retryAfterMs`` of a rate limit).
+        self.details: dict[str, Any] = {}
 
 
 class BadPayload(RealtimeError):
@@ -56,8 +58,8 @@ class Internal(RealtimeError):
 
 
 def error_event(exc: RealtimeError) -> dict[str, Any]:
-    return {"message": exc.message}
+    return {"message": exc.message, **exc.details}
 
 
 def error_ack(exc: RealtimeError) -> dict[str, Any]:
-    return {"ok": False, "error": exc.message}
+    return {"ok": False, "error": exc.message, **exc.details}

@@ -118,4 +118,5 @@ def main() -> None:
         logging.getLogger(name).addFilter(RedactTokens())
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     with telemetry.telemetry("realtime", settings.env):
-        http.serve(build_app(settings), settings)
+        # a WebSocket frame is refused before it is buffered whole (uvicorn's default: 16 MB)
+        http.serve(build_app(settings), settings, ws_max_size=settings.max_frame_bytes)

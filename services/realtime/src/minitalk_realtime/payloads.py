@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from minitalk_common import subjects
+from minitalk_common import subjects, text
 
 from .errors import BadPayload, MessageTooLong
 
@@ -32,6 +32,12 @@ def _object(payload: Any) -> dict[str, Any]:
     return payload
 
 
+def _storable(field: str, value: str) -> None:
+    """Refuse text that cannot be stored (a lone surrogate, NUL), naming the field."""
+    if reason := text.problem(value):
+        raise BadPayload(f"{field} {reason}")
+
+
 def room_id(payload: Any) -> str:
     """The ``roomId`` of ``{roomId, ...}``: a string that can name a room."""
     value = _object(payload).get("roomId")
@@ -51,6 +57,7 @@ def send_message(payload: Any, max_chars: int) -> SendMessage:
         raise BadPayload("content must be a non-empty string")
     if len(content) > max_chars:
         raise MessageTooLong(max_chars)
+    _storable("content", content)
     client_msg_id = payload.get("clientMsgId")
     if client_msg_id is not None and (
         not isinstance(client_msg_id, str)
@@ -58,6 +65,8 @@ def send_message(payload: Any, max_chars: int) -> SendMessage:
         or len(client_msg_id) > MAX_CLIENT_MSG_ID
     ):
         raise BadPayload(f"clientMsgId must be a string of 1-{MAX_CLIENT_MSG_ID} characters")
+    if client_msg_id is not None:
+        _storable("clientMsgId", client_msg_id)
     return SendMessage(room_id=room, content=content, client_msg_id=client_msg_id)
 
 

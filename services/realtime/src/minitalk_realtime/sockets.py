@@ -25,12 +25,18 @@ from . import fastjson, payloads, pings
 from .config import RealtimeSettings
 from .errors import Internal, NotReady, RealtimeError, error_ack, error_event
 from .expiry import TokenWatch
+from .guards import GuardedServer
 from .hub import Hub
+from .limits import RateLimited, UserLimits
+from .mistakes import Mistakes
 
 log = logging.getLogger("minitalk.realtime.sockets")
 tracer = trace.get_tracer("minitalk.realtime")
 
 Handler = Callable[[str, Any], Awaitable[dict[str, Any]]]
+
+#: Why a connection is refused when its user holds ``max_sockets_per_user`` already.
+TOO_MANY_SOCKETS = "too many connections"
 
 
 @dataclass
@@ -54,9 +60,12 @@ class Runtime:
         return self.hub, self.verifier
 
 
-def create_server(settings: RealtimeSettings) -> socketio.AsyncServer:
+def create_server(settings: RealtimeSettings) -> GuardedServer:
     pings.spread_first_pings()
-    return socketio.AsyncServer(
+    return GuardedServer(
+        mistakes=Mistakes(settings.mistake_log_lines_per_min),
+        connect_deadline_s=settings.connect_deadline_s,
+        max_outgoing_bytes=settings.max_outgoing_bytes,
         async_mode="asgi",
         # MINITALK_ALLOWED_ORIGINS, as for REST (libs/common origins.py)
         cors_allowed_origins=settings.origin_policy.socketio,
@@ -110,7 +119,7 @@ def token_of(environ: dict[str, Any], auth: Any) -> str | None:
     return tokens.bearer(header if isinstance(header, str) else None)
 
 
-def register(sio: socketio.AsyncServer, runtime: Runtime, settings: RealtimeSettings) -> None:
+def register(sio: GuardedServer, runtime: Runtime, settings: RealtimeSettings) -> None:
     watch = runtime.token_watch = TokenWatch(sio)
 
     def hub() -> Hub:
@@ -130,6 +139,9 @@ def register(sio: socketio.AsyncServer, runtime: Runtime, settings: RealtimeSett
                 _refused(span, str(exc))
                 raise socketio.exceptions.ConnectionRefusedError(str(exc)) from exc
             span.set_attribute("enduser.id", identity.username)
+            if ready_hub.sockets_of(identity.username) >= settings.max_sockets_per_user:
+                _refused(span, TOO_MANY_SOCKETS)
+                raise socketio.exceptions.ConnectionRefusedError(TOO_MANY_SOCKETS)
             await ready_hub.connect(sid, identity.username)
             watch.watch(sid, identity)
 
@@ -137,6 +149,25 @@ def register(sio: socketio.AsyncServer, runtime: Runtime, settings: RealtimeSett
         watch.forget(sid)
         if runtime.hub is not None:
             await runtime.hub.disconnect(sid)
+            sio.mistakes.forget(sid)
+            if len(limits) > 1000 + 4 * len(runtime.hub.sessions):
+                limits.sweep()
+
+    limits = UserLimits(settings.budgets())
+
+    def spending(kind: str, handler: Handler) -> Handler:
+        """``handler`` once the socket's user has the budget for one more ``kind`` event."""
+
+        async def spend(sid: str, payload: Any) -> dict[str, Any]:
+            username = hub().sessions.user_of(sid)
+            if username is not None:
+                limits.spend(username, kind)
+            return await handler(sid, payload)
+
+        return spend
+
+    async def unknown_event(sid: str, payload: Any) -> dict[str, Any]:
+        return {"ok": False, "error": "unknown event"}
 
     async def join_room(sid: str, payload: Any) -> dict[str, Any]:
         room_id = payloads.room_id(payload)
@@ -160,23 +191,34 @@ def register(sio: socketio.AsyncServer, runtime: Runtime, settings: RealtimeSett
 
     sio.on("connect", connect)
     sio.on("disconnect", disconnect)
-    for name, handler in {
-        "join_room": join_room,
-        "leave_room": leave_room,
-        "send_message": send_message,
-        "typing": typing,
-    }.items():
-        sio.on(name, _answered(sio, name, handler))
+    for name, kind, handler in (
+        ("join_room", "rooms", join_room),
+        ("leave_room", "rooms", leave_room),
+        ("send_message", "send", send_message),
+        ("typing", "typing", typing),
+    ):
+        sio.on(name, _answered(sio, name, spending(kind, handler)))
+    other = _answered(sio, "other", spending("other", unknown_event))
+
+    async def any_other(_event: Any, sid: str, *args: Any) -> dict[str, Any]:
+        result: dict[str, Any] = await other(sid, *args)
+        return result
+
+    sio.on("*", any_other)
 
 
-def _answered(sio: socketio.AsyncServer, name: str, handler: Handler) -> Callable[..., Any]:
+def _answered(sio: GuardedServer, name: str, handler: Handler) -> Callable[..., Any]:
     """Run ``handler`` with the event's first argument; map every failure in one place."""
 
     async def on_event(sid: str, *args: Any) -> dict[str, Any]:
         payload = args[0] if args else None
         with _event_span(name, payload) as span:
+            failure: RealtimeError
             try:
                 return await handler(sid, payload)
+            except RateLimited as exc:
+                sio.mistakes.note(sid, "%s rate limited", name)
+                failure = exc
             except RealtimeError as exc:
                 failure = exc
             except Exception as exc:

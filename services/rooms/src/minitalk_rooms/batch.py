@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
 import pydantic
+from minitalk_common import text
 from minitalk_common.errors import ApiError, describe_validation
 
 from . import errors
 from .handlers import RoomCommands
 from .projection import Room
 from .schemas import CreateRoom
+
+log = logging.getLogger("minitalk.rooms.batch")
 
 #: Rooms created at the same time by one batch request.
 CONCURRENCY = 32
@@ -62,8 +66,7 @@ async def create_rooms(
 async def _create_one(
     commands: RoomCommands, actor: str, index: int, entry: Any
 ) -> Room | EntryError:
-    name = entry.get("name") if isinstance(entry, dict) else None
-    name = name if isinstance(name, str) else None
+    name = text.readable(entry.get("name")) if isinstance(entry, dict) else None
     try:
         request = CreateRoom.model_validate(entry)
         return await commands.create(actor, request.name, request.participants)
@@ -71,3 +74,6 @@ async def _create_one(
         return EntryError(index, name, describe_validation(exc.errors()))
     except ApiError as exc:
         return EntryError(index, name, exc.message)
+    except Exception:  # the other entries go on: a batch never half-fails with a 500
+        log.exception("batch entry %d of %s failed", index, actor)
+        return EntryError(index, name, "internal error")

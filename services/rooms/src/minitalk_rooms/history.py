@@ -27,6 +27,8 @@ def parse_since(raw: str | None) -> str | None:
         return history.since_text(history.parse_since(raw))
     except ValueError as exc:
         raise errors.BadHistoryQuery("since must be an ISO-8601 time") from exc
+    except OverflowError as exc:  # 9999-12-31T23:59:59-01:00 is past year 9999 in UTC
+        raise errors.BadHistoryQuery("since is out of range (years 0001-9999 in UTC)") from exc
 
 
 class HistoryClient:

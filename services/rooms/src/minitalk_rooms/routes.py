@@ -16,9 +16,11 @@ from .runtime import Runtime
 from .schemas import CreateRoom, CreateRooms, Invite, room_json
 
 Json = dict[str, Any]
-Cursor = Annotated[int | None, Query(gt=0)]
+#: The largest stream sequence a cursor may name (JetStream's are 64-bit); more is a 400.
+MAX_SEQ = 2**63 - 1
+Cursor = Annotated[int | None, Query(gt=0, le=MAX_SEQ)]
 #: ``after=0`` is "from the first message": what a client without a cursor sends.
-AfterCursor = Annotated[int | None, Query(ge=0)]
+AfterCursor = Annotated[int | None, Query(ge=0, le=MAX_SEQ)]
 #: Documented as an RFC 3339 time; any ISO-8601 time is accepted (UTC when without offset).
 Since = Annotated[
     Annotated[str, WithJsonSchema({"type": "string", "format": "date-time"})] | None,

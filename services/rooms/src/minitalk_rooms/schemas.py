@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from minitalk_common.chat.messages import timestamp
+from minitalk_common.text import Text
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 from .projection import Room
@@ -13,8 +14,8 @@ from .projection import Room
 class CreateRoom(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    name: str
-    participants: list[str] = Field(default_factory=list)
+    name: Text
+    participants: list[Text] = Field(default_factory=list)
 
 
 #: A batch entry as the OpenAPI document describes it (a CreateRoom); decoded as ``Any`` so a
@@ -28,7 +29,7 @@ class CreateRooms(BaseModel):
 
 
 class Invite(BaseModel):
-    participants: list[str] = Field(min_length=1)
+    participants: list[Text] = Field(min_length=1)
 
 
 def room_json(room: Room, full: bool = True) -> dict[str, Any]:
