@@ -41,7 +41,7 @@ PASSWORD = "fuzz correct horse"
 
 #: the users the suites fuzz as, signed up before any fuzzing: a run's many refused sign-ups
 #: and logins must not trip a per-client limit on them
-USERS = ("fzrest", "fzpeer1", "fzpeer2", "fzsock", "fzsockpeer")
+USERS = ("fzrest", "fzlogout", "fzpeer1", "fzpeer2", "fzsock", "fzsockpeer")
 
 
 @dataclass

@@ -39,6 +39,8 @@ class World:
     username: str
     token: str
     others: list[str]
+    #: the valid token logout cases send: logging out revokes it, so never the fuzz user's own
+    logout_token: str = ""
     #: every username a 2xx sign-up answer said was created
     signed_up: set[str] = field(default_factory=set)
     #: room id -> participants, as the last 2xx answer about the room said
@@ -218,7 +220,9 @@ def mutated(draw: st.DrawFn, case: Case[Any], world: World) -> Request:
         request.headers = {k: v for k, v in request.headers.items() if k.lower() != "authorization"}
         choice = draw(st.sampled_from(["valid"] * 8 + ["generated", "nasty"]))
         if choice == "valid":
-            request.headers["Authorization"] = f"Bearer {world.token}"
+            logout = case.operation.path.endswith("/logout") and world.logout_token
+            token = world.logout_token if logout else world.token
+            request.headers["Authorization"] = f"Bearer {token}"
         elif choice == "nasty":
             request.headers["Authorization"] = draw(st.sampled_from(AUTH_HEADERS))
         elif "authorization" in generated["headers"]:
@@ -253,7 +257,9 @@ EXPLICIT_VALUES = ("\ud800", "a\udfffb", "a\x00b", 10**400, 2**64, None, ["x"], 
 def explicit_requests(method: str, operation: str, world: World) -> list[Request]:
     """Requests sent before the generated ones: a valid body with one of ``EXPLICIT_VALUES``
     in each place; for history, ``since`` at the ends of the time range and huge cursors."""
-    headers = {"Authorization": f"Bearer {world.token}", "Content-Type": "application/json"}
+    logout = operation.endswith("/logout") and world.logout_token
+    token = world.logout_token if logout else world.token
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
     rooms = world.room_ids()
     path = {"room_id": rooms[0]} if "{room_id}" in operation and rooms else {}
     if "{room_id}" in operation and not rooms:

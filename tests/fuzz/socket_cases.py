@@ -21,7 +21,9 @@ EVENTS = ("join_room", "leave_room", "send_message", "typing")
 OTHER_EVENTS = ("connect", "disconnect", "message", "error", "joined_room", "", "__proto__")
 #: ack ids a case asks for; the client's own count from 900,000,000
 CASE_ACK_IDS = st.integers(1, 899_999_999)
-MAX_FRAME = 1_000_000
+#: realtime's frame limit (MINITALK_MAX_FRAME_BYTES default): a longer frame is a protocol
+#: violation the server may close the socket for
+MAX_FRAME = 65_536
 
 
 @dataclass(frozen=True)
@@ -51,7 +53,8 @@ class SocketCase:
     @property
     def well_formed(self) -> bool:
         """A valid packet under the frame limit: the server must answer it, socket kept."""
-        size = sum(len(f) for f in self.frames)
+        raw = [f if isinstance(f, bytes) else f.encode("utf-8", "surrogatepass") for f in self.frames]
+        size = sum(len(f) for f in raw)
         return self.kind == "event" and size <= MAX_FRAME
 
     def describe(self) -> str:

@@ -123,7 +123,7 @@ def credential_keys(nats_url: str) -> set[str]:
 def world(fuzz_stack: FuzzStack) -> World:
     username, token = fuzz_stack.users["fzrest"]
     others = [fuzz_stack.users[role][0] for role in ("fzpeer1", "fzpeer2")]
-    return World(username, token, others)
+    return World(username, token, others, logout_token=fuzz_stack.users["fzlogout"][1])
 
 
 def check_rooms(stack: FuzzStack, world: World, tally: Tally) -> None:

@@ -66,3 +66,11 @@ def test_send_ping_is_as_reviewed() -> None:
         "AsyncSocket._send_ping changed: re-read it and update pings.spread_first_pings"
     )
     assert packet.PING == 2
+
+
+def test_handle_event_takes_the_event_as_guards_expects() -> None:
+    """guards.GuardedServer renames reserved event names before ``_handle_event`` dispatches."""
+    params = list(inspect.signature(socketio.AsyncServer._handle_event).parameters)
+    assert params == ["self", "eio_sid", "namespace", "id", "data"], (
+        "AsyncServer._handle_event changed: re-read it before trusting GuardedServer"
+    )

@@ -47,6 +47,9 @@ NO_BINARY = "binary packets are not accepted"
 _BINARY_TYPES = frozenset(str(t) for t in (sio_packet.BINARY_EVENT, sio_packet.BINARY_ACK))
 #: Engine.IO packet types a client may send as text (open..noop).
 _EIO_TYPES = frozenset("0123456")
+#: Names python-socketio dispatches to the server's own lifecycle handlers: a client event named
+#: so (``42["disconnect"]``) would run them. Such an event is handed on as an unknown one.
+_RESERVED_EVENTS = frozenset(("connect", "disconnect", "connect_error"))
 
 
 class GuardedServer(socketio.AsyncServer):  # type: ignore[misc]
@@ -85,6 +88,11 @@ class GuardedServer(socketio.AsyncServer):  # type: ignore[misc]
             await super()._handle_connect(eio_sid, namespace, data)
         finally:
             self._connecting.discard(eio_sid)
+
+    async def _handle_event(self, eio_sid: str, namespace: Any, id: Any, data: Any) -> None:
+        if data and data[0] in _RESERVED_EVENTS:
+            data = [f"reserved:{data[0]}", *data[1:]]  # answered by the catch-all: unknown event
+        await super()._handle_event(eio_sid, namespace, id, data)
 
     async def _handle_eio_message(self, eio_sid: str, data: Any) -> None:
         sock = self.eio.sockets.get(eio_sid)
