@@ -53,7 +53,7 @@ class SocketCase:
     @property
     def well_formed(self) -> bool:
         """A valid packet under the frame limit: the server must answer it, socket kept."""
-        raw = [f if isinstance(f, bytes) else f.encode("utf-8", "surrogatepass") for f in self.frames]
+        raw = [f.encode("utf-8", "surrogatepass") if isinstance(f, str) else f for f in self.frames]
         size = sum(len(f) for f in raw)
         return self.kind == "event" and size <= MAX_FRAME
 
