@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 import socketio
+from minitalk_local.system import LocalSystem
 from nats.js import JetStreamContext
 
 from .clients import Client
@@ -45,12 +46,37 @@ async def test_sockets_per_user_are_counted_over_both_processes(
 
 
 async def _connect_eventually(url: str, token: str) -> Client:
-    """A socket of alice, once the server has seen one of hers close (at most 10 s)."""
-    for _ in range(50):
+    """A socket of alice, once the server no longer counts one of hers (at most 20 s)."""
+    for _ in range(100):
         client = Client("alice")
         try:
             return await client.connect(url, token)
         except socketio.exceptions.ConnectionError:
             assert client.refusals == [{"message": "too many connections"}]
             await asyncio.sleep(0.2)
-    raise AssertionError("a closed socket still counts after 10 s")
+    raise AssertionError("a closed socket still counts after 20 s")
+
+
+async def test_counts_stay_while_refreshed_and_go_with_a_killed_process(
+    js: JetStreamContext,
+    system: LocalSystem,
+    start_realtime: StartRealtime,
+    open_client: OpenClient,
+    make_token: Callable[..., str],
+) -> None:
+    await create_room(js, "r1", ("alice",))
+    env = {"MINITALK_MAX_SOCKETS_PER_USER": "2", "MINITALK_SOCKET_COUNT_REFRESH_S": "2"}
+    urls = [start_realtime("realtime", **env), start_realtime("realtime2", **env)]
+    await open_client(urls[0], "alice")
+    await open_client(urls[1], "alice")
+    await asyncio.sleep(7)  # past the bucket's max age (3 x 2 s): refreshes keep the counts
+
+    third = Client("alice")
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        await third.connect(urls[0], make_token("alice"))
+    assert third.refusals == [{"message": "too many connections"}]
+
+    system.procs["realtime2"].kill()  # no chance to delete its entry: it expires
+    again = await _connect_eventually(urls[0], make_token("alice"))
+    assert (await again.send("r1", "the dead process's socket no longer counts"))["ok"] is True
+    await again.close()

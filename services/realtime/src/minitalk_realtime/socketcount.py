@@ -7,6 +7,8 @@ with at least one socket, every ``refresh_s`` seconds. The bucket's max age is a
 so the entries of a process that died without deleting them disappear by themselves
 (nats-server 2.9 has no per-message TTL). Every process follows the bucket into memory
 (``kvfollow``), so the check at connect is a dict lookup: its own count plus the others'.
+An entry that expires leaves no trace in the bucket's watchers (JetStream drops it silently), so
+each process also forgets another's count it has not seen refreshed for the bucket's max age.
 
 Two connects of one user at the same instant on two processes may both pass (each sees the
 other's count a NATS message later): the limit can be overshot by the number of processes at
@@ -18,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 
@@ -42,12 +45,16 @@ class SocketCounts:
         self._kv = kv
         self._refresh_s = refresh_s
         self._mine: dict[str, int] = {}
-        self._others: dict[str, dict[str, int]] = {}  # user -> replica -> sockets
+        self._max_age = AGE_IN_REFRESHES * refresh_s
+        #: user -> replica -> (sockets, when last stored: ``time.monotonic()`` here)
+        self._others: dict[str, dict[str, tuple[int, float]]] = {}
 
     def of(self, username: str) -> int:
         """Sockets ``username`` holds on every realtime process (as far as this one knows)."""
         others = self._others.get(username, {})
-        return self._mine.get(username, 0) + sum(others.values())
+        live_since = time.monotonic() - self._max_age
+        live = sum(count for count, seen in others.values() if seen >= live_since)
+        return self._mine.get(username, 0) + live
 
     def opened(self, username: str) -> None:
         """Count one more socket of ``username`` here (``publish`` tells the others)."""
@@ -78,7 +85,7 @@ class SocketCounts:
             return  # this process knows its own counts better
         counts = self._others.setdefault(username, {})
         if value:
-            counts[replica] = int(value)
+            counts[replica] = (int(value), time.monotonic())
         else:
             counts.pop(replica, None)
             if not counts:
@@ -89,9 +96,21 @@ class SocketCounts:
             await asyncio.sleep(self._refresh_s)
             for username in list(self._mine):
                 await self.publish(username)
+            self._forget_expired()
+
+    def _forget_expired(self) -> None:
+        """Drop the counts of processes gone without deleting them (killed, cut off)."""
+        live_since = time.monotonic() - self._max_age
+        for username, counts in list(self._others.items()):
+            for replica in [r for r, (_, seen) in counts.items() if seen < live_since]:
+                del counts[replica]
+            if not counts:
+                del self._others[username]
 
 
 async def ensure_bucket(js: JetStreamContext, refresh_s: float, replicas: int) -> KeyValue:
+    """Create the bucket, or bring its max age to this process's refresh (the last started
+    process's setting wins; all replicas are meant to share one)."""
     max_age = AGE_IN_REFRESHES * refresh_s
     try:
         return await js.create_key_value(
@@ -100,6 +119,12 @@ async def ensure_bucket(js: JetStreamContext, refresh_s: float, replicas: int) -
     except BadRequestError as exc:
         if exc.err_code != 10058:  # exists with another configuration (another refresh)
             raise
+        config = (await js.stream_info(f"KV_{subjects.SOCKETS_BUCKET}")).config
+        if config.max_age != max_age or config.num_replicas != replicas:
+            config.max_age, config.num_replicas = max_age, replicas
+            # JetStream refuses a duplicate window longer than the max age
+            config.duplicate_window = min(config.duplicate_window or max_age, max_age)
+            await js.update_stream(config)
         return await js.key_value(subjects.SOCKETS_BUCKET)
 
 
