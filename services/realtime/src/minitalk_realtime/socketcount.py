@@ -94,9 +94,12 @@ class SocketCounts:
     async def _refresh(self) -> None:
         while True:
             await asyncio.sleep(self._refresh_s)
-            for username in list(self._mine):
-                await self.publish(username)
-            self._forget_expired()
+            try:
+                for username in list(self._mine):
+                    await self.publish(username)
+                self._forget_expired()
+            except Exception:  # the next round tries again; the loop must not die
+                log.exception("refreshing the socket counts failed")
 
     def _forget_expired(self) -> None:
         """Drop the counts of processes gone without deleting them (killed, cut off)."""
