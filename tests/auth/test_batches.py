@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import httpx
 import pytest
+from minitalk_auth.handlers import Credentials, Rejected, answer_each
 
 USERNAME_RULE = "username must be 3-64 characters: letters, digits, '_' or '-'"
 
@@ -120,3 +122,28 @@ async def test_a_malformed_batch_is_400(
     answer = await client.post(path, json=body)
     assert answer.status_code == 400
     assert error in answer.json()["error"]
+
+
+async def test_an_entry_failing_unexpectedly_answers_alone_and_the_rest_goes_on(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """No honest way to make a real auth fail on one entry only: ``answer_each`` directly."""
+    done: list[str] = []
+
+    async def action(entry: Credentials) -> str:
+        if entry.username == "b-bad":
+            raise RuntimeError("an unexpected failure")
+        done.append(entry.username)
+        return entry.username
+
+    entries: list[Credentials | Rejected] = [
+        Credentials(name, "password1") for name in ("b-one", "b-bad", "b-two")
+    ]
+    caplog.set_level(logging.ERROR, logger="minitalk.auth")
+    report = await answer_each(entries, action, concurrency=2)
+    assert report.succeeded == [("b-one", "b-one"), ("b-two", "b-two")]
+    assert report.errors == [Rejected("b-bad", "internal error")]
+    assert done == ["b-one", "b-two"]
+    failures = [r for r in caplog.records if r.exc_info]
+    assert len(failures) == 1
+    assert "b-bad" in failures[0].getMessage()

@@ -7,7 +7,7 @@ entry disappears once the token it names is dead anyway (nats-server 2.9 has no 
 the bucket-level age is enough because no entry needs to outlive the longest token).
 
 Rooms and realtime hold the whole set in memory (a few bytes per logout of the last token
-lifetime) and follow the bucket with an ordered push consumer, so checking a token is a dict
+lifetime) and follow the bucket (``kvfollow``), so checking a token is a dict
 lookup, not a NATS round trip. A revocation reaches them one NATS message after auth stored it
 (milliseconds); ``ready`` is set once everything stored at start has been read, and a verifier
 must not be used before (a restarted service would otherwise accept a revoked token).
@@ -19,13 +19,12 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager, suppress
+from contextlib import asynccontextmanager
 
-import nats.errors
-from nats.aio.msg import Msg
-from nats.js import JetStreamContext, api
-from nats.js.errors import BadRequestError, NotFoundError
+from nats.js import JetStreamContext
+from nats.js.errors import BadRequestError
 
+from . import kvfollow
 from .subjects import REVOKED_BUCKET
 
 log = logging.getLogger("minitalk.revocation")
@@ -35,7 +34,6 @@ MARGIN_S = 60.0
 #: Max age of the bucket when another service creates it before auth: the longest default
 #: token lifetime (24 h) and the margin. Auth sets it to its own ``MINITALK_TOKEN_TTL_S``.
 DEFAULT_MAX_AGE_S = 24 * 3600 + MARGIN_S
-_SUBJECTS = f"$KV.{REVOKED_BUCKET}.>"
 _PRUNE_EVERY_S = 60.0
 
 Listener = Callable[[str], None]
@@ -97,16 +95,12 @@ class Revocations:
         for jti in [j for j, exp in self._revoked.items() if exp + MARGIN_S < now]:
             del self._revoked[jti]
 
-    async def _on_msg(self, msg: Msg) -> None:
-        jti = msg.subject[len(_SUBJECTS) - 1 :]
-        operation = (msg.headers or {}).get("KV-Operation")
-        if operation is None and msg.data:
+    def _on_entry(self, jti: str, value: bytes | None) -> None:
+        if value:  # a deleted entry needs nothing: it was only kept for a dead token
             try:
-                self.add(jti, float(msg.data))
+                self.add(jti, float(value))
             except ValueError:
                 log.warning("ignoring an unreadable revocation entry for %r", jti[:64])
-        if msg.metadata.num_pending == 0:
-            self.ready.set()
 
 
 @asynccontextmanager
@@ -116,34 +110,5 @@ async def following(js: JetStreamContext) -> AsyncIterator[Revocations]:
     Waits in the background for auth to create the bucket (``ready`` stays unset meanwhile).
     """
     revocations = Revocations()
-    task = asyncio.create_task(_follow(js, revocations))
-    try:
+    async with kvfollow.following(js, REVOKED_BUCKET, revocations._on_entry, revocations.ready):
         yield revocations
-    finally:
-        task.cancel()
-        with suppress(asyncio.CancelledError):
-            await task
-
-
-async def _follow(js: JetStreamContext, revocations: Revocations) -> None:
-    stream = f"KV_{REVOKED_BUCKET}"
-    while True:
-        try:
-            sub = await js.subscribe(
-                _SUBJECTS,
-                stream=stream,
-                ordered_consumer=True,
-                idle_heartbeat=5.0,
-                deliver_policy=api.DeliverPolicy.LAST_PER_SUBJECT,
-                cb=revocations._on_msg,
-                pending_msgs_limit=-1,
-                pending_bytes_limit=-1,
-            )
-            if (await sub.consumer_info()).num_pending == 0 and sub.delivered == 0:
-                revocations.ready.set()  # nothing stored: no message will say so
-            return
-        except NotFoundError:
-            log.info("waiting for auth to create the %s bucket", REVOKED_BUCKET)
-        except nats.errors.Error as exc:
-            log.warning("cannot follow the %s bucket yet: %s", REVOKED_BUCKET, exc)
-        await asyncio.sleep(0.5)

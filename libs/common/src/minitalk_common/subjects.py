@@ -14,6 +14,8 @@ KEYS_BUCKET = "minitalk-keys"
 JWT_PUBLIC_KEY = "jwt-public"
 #: Revoked token ids (``jti`` -> expiry); written by auth's logout, watched by every verifier.
 REVOKED_BUCKET = "minitalk-revoked"
+#: ``<user>.<replica id>`` -> sockets that user holds on that realtime process; realtime only.
+SOCKETS_BUCKET = "realtime-sockets"
 #: Login and sign-up throttling state of auth (failure counters, locks); auth only.
 THROTTLE_BUCKET = "auth-throttle"
 #: ``<user>.<client ip>`` -> time of the last good login from there; auth only.

@@ -51,6 +51,8 @@ log = logging.getLogger("minitalk.auth")
 USERNAME = re.compile(r"[A-Za-z0-9_-]{3,64}")
 #: The most users one batch request may hold by default (``MINITALK_BATCH_MAX_USERS``).
 MAX_BATCH = 1000
+#: What a batch entry whose processing failed unexpectedly answers (as a 500 would).
+INTERNAL_ERROR = "internal error"
 #: Batch entries in flight per bcrypt thread: the throttle's KV round trips overlap the hashes.
 ENTRIES_PER_WORKER = 4
 
@@ -185,42 +187,56 @@ class AuthService:
         entries: Sequence[Credentials | Rejected],
         action: Callable[[Credentials], Awaitable[str]],
     ) -> BatchReport:
-        """Run ``action`` on each good entry; a bad or failing entry is reported, not raised.
-
-        A few entries per bcrypt thread run at once, so a single request arriving during a large
-        batch waits for a few hashes, not for the whole batch. When every entry was throttled,
-        the batch itself is a 429 (the earliest retry).
-        """
-        limit = asyncio.Semaphore(self._hasher.workers * ENTRIES_PER_WORKER)
-        throttled: list[TooManyAttempts] = []
-
-        async def run(entry: Credentials | Rejected) -> tuple[str, str] | Rejected:
-            if isinstance(entry, Rejected):
-                return entry
-            async with limit:
-                try:
-                    return entry.username, await action(entry)
-                except TooManyAttempts as exc:
-                    throttled.append(exc)
-                    return Rejected(entry.username, exc.message)
-                except ApiError as exc:
-                    return Rejected(entry.username, exc.message)
-
-        report = BatchReport()
-        for outcome in await asyncio.gather(*map(run, _first_of_each_name(entries))):
-            if isinstance(outcome, Rejected):
-                report.errors.append(outcome)
-            else:
-                report.succeeded.append(outcome)
-        if throttled and len(throttled) == len(entries):
-            raise min(throttled, key=lambda exc: exc.retry_after)
-        return report
+        """A few entries per bcrypt thread run at once, so a single request arriving during a
+        large batch waits for a few hashes, not for the whole batch."""
+        return await answer_each(entries, action, self._hasher.workers * ENTRIES_PER_WORKER)
 
     async def _undo_signup(self, username: str, revision: int) -> None:
         try:
             await self._store.remove(username, revision)
         except nats.errors.Error:
             log.exception("could not remove the credential of %s; the name stays taken", username)
+
+
+async def answer_each(
+    entries: Sequence[Credentials | Rejected],
+    action: Callable[[Credentials], Awaitable[str]],
+    concurrency: int,
+) -> BatchReport:
+    """Run ``action`` on each good entry, ``concurrency`` at once; each entry answers alone.
+
+    A bad entry is reported with its error; one whose action fails unexpectedly is reported as
+    ``internal error`` (and logged with its traceback) while the others go on, so the entries
+    already done are answered as done, not hidden behind a 500. When every entry was
+    throttled, the batch itself is a 429 (the earliest retry).
+    """
+    limit = asyncio.Semaphore(concurrency)
+    throttled: list[TooManyAttempts] = []
+
+    async def run(entry: Credentials | Rejected) -> tuple[str, str] | Rejected:
+        if isinstance(entry, Rejected):
+            return entry
+        async with limit:
+            try:
+                return entry.username, await action(entry)
+            except TooManyAttempts as exc:
+                throttled.append(exc)
+                return Rejected(entry.username, exc.message)
+            except ApiError as exc:
+                return Rejected(entry.username, exc.message)
+            except Exception:
+                log.exception("batch entry %r failed", entry.username[:64])
+                return Rejected(entry.username, INTERNAL_ERROR)
+
+    report = BatchReport()
+    for outcome in await asyncio.gather(*map(run, _first_of_each_name(entries))):
+        if isinstance(outcome, Rejected):
+            report.errors.append(outcome)
+        else:
+            report.succeeded.append(outcome)
+    if throttled and len(throttled) == len(entries):
+        raise min(throttled, key=lambda exc: exc.retry_after)
+    return report
 
 
 def _first_of_each_name(entries: Sequence[Credentials | Rejected]) -> list[Credentials | Rejected]:

@@ -50,9 +50,14 @@ class RealtimeSettings(ServiceSettings):
     #: Any other event name (none is handled: they only cost the server).
     other_events_rate_per_s: float = Field(default=5.0, gt=0)
     other_events_burst: int = Field(default=20, ge=1)
-    #: Sockets one user may hold at once (a browser tab is one); one more is refused with
-    #: ``too many connections``.
+    #: Sockets one user may hold at once on all realtime processes together (a browser tab is
+    #: one); one more is refused with ``too many connections``. See ``socketcount.py``.
     max_sockets_per_user: int = Field(default=20, ge=1)
+    #: Seconds between two refreshes of this process's per-user socket counts in the
+    #: ``realtime-sockets`` bucket, whose entries live 3 of them (a killed process's sockets
+    #: still count that long). A refresh is one KV put per user holding a socket here (10,000
+    #: users: ~670 puts/s at 15 s), so it is not made shorter than needed.
+    socket_count_refresh_s: float = Field(default=15.0, gt=0, le=3600)
     #: Seconds an Engine.IO session may stay open without sending the Socket.IO CONNECT (the
     #: handshake that carries the token); then it is closed.
     connect_deadline_s: float = Field(default=10.0, gt=0)

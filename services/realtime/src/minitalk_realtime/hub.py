@@ -69,10 +69,6 @@ class Hub:
         self.sessions.add(sid, username)
         await self.fanout.sync(rooms)
 
-    def sockets_of(self, username: str) -> int:
-        """How many sockets ``username`` holds on this process."""
-        return len(self.sessions.sids_of(username))
-
     async def disconnect(self, sid: str) -> None:
         self.sessions.remove(sid)
         await self.fanout.sync(self.fanout.drop(sid))

@@ -20,7 +20,7 @@ from minitalk_common import bus, http, metrics, revocation, subjects, telemetry,
 from minitalk_common.logs import setup_logging
 from nats.js import JetStreamContext
 
-from . import gcpolicy
+from . import gcpolicy, socketcount
 from .config import RealtimeSettings
 from .hub import Hub
 from .sockets import RoomEmitter, Runtime, create_server, register
@@ -50,6 +50,8 @@ def readiness(runtime: Runtime) -> str | None:
         return "waiting for the JWT public key"
     if not hub.projection.ready.is_set():
         return "replaying rooms"
+    if runtime.sockets is None or not runtime.sockets.ready.is_set():
+        return "reading the socket counts"
     return None
 
 
@@ -64,6 +66,8 @@ async def become_ready(
     await revoked.ready.wait()  # a restarted realtime must not accept a revoked token
     runtime.verifier = verifier
     await runtime.hub.projection.ready.wait()
+    assert runtime.sockets is not None
+    await runtime.sockets.ready.wait()  # the other processes' sockets count from the start
     runtime.ready.set()
     log.info("ready")
 
@@ -86,6 +90,10 @@ def build_app(settings: RealtimeSettings) -> Any:
             stack.push_async_callback(hub.close)
             await hub.start()
             revoked = await stack.enter_async_context(revocation.following(js))
+            counting = socketcount.counting(
+                js, settings.socket_count_refresh_s, settings.stream_replicas
+            )
+            runtime.sockets = await stack.enter_async_context(counting)
             if runtime.token_watch is not None:
                 runtime.token_watch.revocations = revoked
                 revoked.on_revoke(runtime.token_watch.revoked)

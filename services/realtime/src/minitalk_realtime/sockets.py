@@ -29,6 +29,7 @@ from .guards import GuardedServer
 from .hub import Hub
 from .limits import RateLimited, UserLimits
 from .mistakes import Mistakes
+from .socketcount import SocketCounts
 
 log = logging.getLogger("minitalk.realtime.sockets")
 tracer = trace.get_tracer("minitalk.realtime")
@@ -45,6 +46,8 @@ class Runtime:
 
     hub: Hub | None = None
     verifier: tokens.TokenVerifier | None = None
+    #: Sockets per user on every realtime process (``socketcount.py``).
+    sockets: SocketCounts | None = None
     #: Closes each socket when its token expires or is revoked (made by ``register``).
     token_watch: TokenWatch | None = None
     #: Set once the public key is loaded and the rooms projection has caught up.
@@ -56,6 +59,8 @@ class Runtime:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.ready.wait(), timeout)
         if self.hub is None or self.verifier is None or not self.ready.is_set():
+            raise NotReady
+        if self.sockets is None:
             raise NotReady
         return self.hub, self.verifier
 
@@ -139,16 +144,28 @@ def register(sio: GuardedServer, runtime: Runtime, settings: RealtimeSettings) -
                 _refused(span, str(exc))
                 raise socketio.exceptions.ConnectionRefusedError(str(exc)) from exc
             span.set_attribute("enduser.id", identity.username)
-            if ready_hub.sockets_of(identity.username) >= settings.max_sockets_per_user:
+            counts = runtime.sockets
+            assert counts is not None  # set before ready
+            if counts.of(identity.username) >= settings.max_sockets_per_user:
                 _refused(span, TOO_MANY_SOCKETS)
                 raise socketio.exceptions.ConnectionRefusedError(TOO_MANY_SOCKETS)
-            await ready_hub.connect(sid, identity.username)
+            counts.opened(identity.username)  # at once: a concurrent connect must see it
+            try:
+                await ready_hub.connect(sid, identity.username)
+            except BaseException:
+                counts.closed(identity.username)
+                raise
             watch.watch(sid, identity)
+            await counts.publish(identity.username)
 
     async def disconnect(sid: str, reason: Any = None) -> None:
         watch.forget(sid)
         if runtime.hub is not None:
+            username = runtime.hub.sessions.user_of(sid)
             await runtime.hub.disconnect(sid)
+            if username is not None and runtime.sockets is not None:
+                runtime.sockets.closed(username)
+                await runtime.sockets.publish(username)
             sio.mistakes.forget(sid)
             if len(limits) > 1000 + 4 * len(runtime.hub.sessions):
                 limits.sweep()

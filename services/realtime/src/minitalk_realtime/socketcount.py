@@ -1,0 +1,150 @@
+"""Sockets per user across every realtime process (``max_sockets_per_user`` is for them all).
+
+Each process counts its own sockets per user and stores the count in the KV bucket
+``realtime-sockets`` under ``<user>.<replica id>`` (a random id per process start): when it
+changes (one NATS round trip per connect or disconnect, none per message) and, for every user
+with at least one socket, every ``refresh_s`` seconds. The bucket's max age is a few refreshes,
+so the entries of a process that died without deleting them disappear by themselves
+(nats-server 2.9 has no per-message TTL). Every process follows the bucket into memory
+(``kvfollow``), so the check at connect is a dict lookup: its own count plus the others'.
+An entry that expires leaves no trace in the bucket's watchers (JetStream drops it silently), so
+each process also forgets another's count it has not seen refreshed for the bucket's max age.
+
+Two connects of one user at the same instant on two processes may both pass (each sees the
+other's count a NATS message later): the limit can be overshot by the number of processes at
+most, which is enough against a script opening thousands of sockets.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+
+import nats.errors
+from minitalk_common import kvfollow, subjects
+from nats.js import JetStreamContext
+from nats.js.errors import BadRequestError
+from nats.js.kv import KeyValue
+
+log = logging.getLogger("minitalk.realtime.sockets")
+
+#: Max age of an entry, in refresh intervals: a missed refresh or two does not lose it.
+AGE_IN_REFRESHES = 3
+
+
+class SocketCounts:
+    """This process's sockets per user, and what the other processes published of theirs."""
+
+    def __init__(self, kv: KeyValue, refresh_s: float) -> None:
+        self.replica = secrets.token_hex(8)
+        self.ready = asyncio.Event()
+        self._kv = kv
+        self._refresh_s = refresh_s
+        self._mine: dict[str, int] = {}
+        self._max_age = AGE_IN_REFRESHES * refresh_s
+        #: user -> replica -> (sockets, when last stored: ``time.monotonic()`` here)
+        self._others: dict[str, dict[str, tuple[int, float]]] = {}
+
+    def of(self, username: str) -> int:
+        """Sockets ``username`` holds on every realtime process (as far as this one knows)."""
+        others = self._others.get(username, {})
+        live_since = time.monotonic() - self._max_age
+        live = sum(count for count, seen in others.values() if seen >= live_since)
+        return self._mine.get(username, 0) + live
+
+    def opened(self, username: str) -> None:
+        """Count one more socket of ``username`` here (``publish`` tells the others)."""
+        self._mine[username] = self._mine.get(username, 0) + 1
+
+    def closed(self, username: str) -> None:
+        left = self._mine.get(username, 0) - 1
+        if left > 0:
+            self._mine[username] = left
+        else:
+            self._mine.pop(username, None)
+
+    async def publish(self, username: str) -> None:
+        """Store this process's count of ``username`` (deleted at 0) for the other processes."""
+        key = f"{subjects.token(username)}.{self.replica}"
+        count = self._mine.get(username, 0)
+        try:
+            if count:
+                await self._kv.put(key, str(count).encode())
+            else:
+                await self._kv.delete(key)
+        except nats.errors.Error as exc:  # the next refresh (or the max age) puts it right
+            log.warning("cannot publish the socket count of %s: %r", username, exc)
+
+    def _on_entry(self, key: str, value: bytes | None) -> None:
+        username, _, replica = key.rpartition(".")
+        if replica == self.replica:
+            return  # this process knows its own counts better
+        counts = self._others.setdefault(username, {})
+        if value:
+            counts[replica] = (int(value), time.monotonic())
+        else:
+            counts.pop(replica, None)
+            if not counts:
+                del self._others[username]
+
+    async def _refresh(self) -> None:
+        while True:
+            await asyncio.sleep(self._refresh_s)
+            try:
+                for username in list(self._mine):
+                    await self.publish(username)
+                self._forget_expired()
+            except Exception:  # the next round tries again; the loop must not die
+                log.exception("refreshing the socket counts failed")
+
+    def _forget_expired(self) -> None:
+        """Drop the counts of processes gone without deleting them (killed, cut off)."""
+        live_since = time.monotonic() - self._max_age
+        for username, counts in list(self._others.items()):
+            for replica in [r for r, (_, seen) in counts.items() if seen < live_since]:
+                del counts[replica]
+            if not counts:
+                del self._others[username]
+
+
+async def ensure_bucket(js: JetStreamContext, refresh_s: float, replicas: int) -> KeyValue:
+    """Create the bucket, or bring its max age to this process's refresh (the last started
+    process's setting wins; all replicas are meant to share one)."""
+    max_age = AGE_IN_REFRESHES * refresh_s
+    try:
+        return await js.create_key_value(
+            bucket=subjects.SOCKETS_BUCKET, history=1, ttl=max_age, replicas=replicas
+        )
+    except BadRequestError as exc:
+        if exc.err_code != 10058:  # exists with another configuration (another refresh)
+            raise
+        config = (await js.stream_info(f"KV_{subjects.SOCKETS_BUCKET}")).config
+        if config.max_age != max_age or config.num_replicas != replicas:
+            config.max_age, config.num_replicas = max_age, replicas
+            # JetStream refuses a duplicate window longer than the max age
+            config.duplicate_window = min(config.duplicate_window or max_age, max_age)
+            await js.update_stream(config)
+        return await js.key_value(subjects.SOCKETS_BUCKET)
+
+
+@asynccontextmanager
+async def counting(
+    js: JetStreamContext, refresh_s: float, replicas: int
+) -> AsyncIterator[SocketCounts]:
+    """Socket counts shared with the other realtime processes until the context ends."""
+    counts = SocketCounts(await ensure_bucket(js, refresh_s, replicas), refresh_s)
+    refresher = asyncio.create_task(counts._refresh())
+    try:
+        async with kvfollow.following(js, subjects.SOCKETS_BUCKET, counts._on_entry, counts.ready):
+            yield counts
+    finally:
+        refresher.cancel()
+        for username in list(counts._mine):  # this process's sockets are gone with it
+            counts._mine.pop(username)
+            await counts.publish(username)
+        with suppress(asyncio.CancelledError):
+            await refresher
