@@ -11,6 +11,7 @@ import nats
 from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext, api
 from nats.js.errors import APIError, BadRequestError, KeyWrongLastSequenceError, NotFoundError
+from nats.js.kv import KeyValue
 
 from . import events, revocation, subjects
 from .config import NatsSettings
@@ -96,24 +97,46 @@ async def ensure_streams(js: JetStreamContext, settings: NatsSettings) -> None:
             if exc.err_code != 10058:  # exists with another configuration
                 raise
             await js.update_stream(config)
-    ages = {subjects.REVOKED_BUCKET: revocation.DEFAULT_MAX_AGE_S}  # auth sets its own
-    for bucket in (subjects.CREDENTIALS_BUCKET, subjects.KEYS_BUCKET, subjects.REVOKED_BUCKET):
-        try:
-            await js.create_key_value(
-                bucket=bucket, history=1, replicas=settings.stream_replicas, ttl=ages.get(bucket)
-            )
-        except BadRequestError as exc:
-            if exc.err_code != 10058:
-                raise
-            await _set_replicas(js, f"KV_{bucket}", settings.stream_replicas)
+    for bucket in (subjects.CREDENTIALS_BUCKET, subjects.KEYS_BUCKET):
+        await ensure_bucket(js, bucket, settings.stream_replicas)
+    # auth sets the revocation bucket's age to its token lifetime: the others only create it
+    await ensure_bucket(
+        js,
+        subjects.REVOKED_BUCKET,
+        settings.stream_replicas,
+        age_if_new=revocation.DEFAULT_MAX_AGE_S,
+    )
 
 
-async def _set_replicas(js: JetStreamContext, stream: str, replicas: int) -> None:
-    """Bring an existing bucket's stream to ``replicas`` (e.g. after moving from R1 to R3)."""
-    config = (await js.stream_info(stream)).config
-    if config.num_replicas != replicas:
+async def ensure_bucket(
+    js: JetStreamContext,
+    bucket: str,
+    replicas: int,
+    max_age: float | None = None,
+    *,
+    age_if_new: float | None = None,
+) -> KeyValue:
+    """Create the KV bucket (history 1), or bring an existing one to ``replicas`` and, when
+    given, ``max_age`` (e.g. after moving from R1 to R3, or a changed setting); safe to run
+    from every process at once. ``age_if_new`` is the age of a bucket this call creates, left
+    alone on an existing one (another service owns it)."""
+    ttl = max_age if max_age is not None else age_if_new
+    try:
+        return await js.create_key_value(bucket=bucket, history=1, ttl=ttl, replicas=replicas)
+    except BadRequestError as exc:
+        if exc.err_code != 10058:  # exists with another configuration
+            raise
+    config = (await js.stream_info(f"KV_{bucket}")).config
+    reshape = config.num_replicas != replicas
+    if max_age is not None and config.max_age != max_age:
+        config.max_age = max_age
+        # JetStream refuses a duplicate window longer than the max age
+        config.duplicate_window = min(config.duplicate_window or max_age, max_age)
+        reshape = True
+    if reshape:
         config.num_replicas = replicas
         await js.update_stream(config)
+    return await js.key_value(bucket)
 
 
 async def publish_event(

@@ -22,7 +22,6 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from nats.js import JetStreamContext
-from nats.js.errors import BadRequestError
 
 from . import kvfollow
 from .subjects import REVOKED_BUCKET
@@ -39,20 +38,10 @@ _PRUNE_EVERY_S = 60.0
 Listener = Callable[[str], None]
 
 
-async def ensure_bucket(js: JetStreamContext, token_ttl_s: float, replicas: int) -> None:
-    """Create the bucket (auth does, at start), or bring its max age to ``token_ttl_s``."""
-    max_age = token_ttl_s + MARGIN_S
-    try:
-        await js.create_key_value(bucket=REVOKED_BUCKET, history=1, ttl=max_age, replicas=replicas)
-    except BadRequestError as exc:
-        if exc.err_code != 10058:  # exists with another configuration
-            raise
-        config = (await js.stream_info(f"KV_{REVOKED_BUCKET}")).config
-        if config.max_age != max_age or config.num_replicas != replicas:
-            config.max_age, config.num_replicas = max_age, replicas
-            # JetStream refuses a duplicate window longer than the max age
-            config.duplicate_window = min(config.duplicate_window or max_age, max_age)
-            await js.update_stream(config)
+def max_age(token_ttl_s: float) -> float:
+    """The bucket's max age for tokens living ``token_ttl_s``: auth creates or reshapes the
+    bucket with it at start (``bus.ensure_bucket``)."""
+    return token_ttl_s + MARGIN_S
 
 
 async def revoke(js: JetStreamContext, jti: str, expires_at: float) -> None:

@@ -65,8 +65,8 @@ def build_app(settings: AuthSettings, keys: KeyPair) -> FastAPI:
             stack.callback(hasher.close)
             store = CredentialStore(await js.key_value(subjects.CREDENTIALS_BUCKET))
             minter = TokenMinter(keys.private_pem, settings.token_ttl, kid=keys.kid)
-            ttl, replicas = settings.token_ttl_s, settings.stream_replicas
-            await revocation.ensure_bucket(js, ttl, replicas)  # before the key: see revocation.py
+            age = revocation.max_age(settings.token_ttl_s)  # before the key: see revocation.py
+            await bus.ensure_bucket(js, subjects.REVOKED_BUCKET, settings.stream_replicas, age)
             revoked = await stack.enter_async_context(revocation.following(js))
             app.state.auth = AuthService(
                 js,

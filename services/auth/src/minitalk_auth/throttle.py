@@ -38,10 +38,10 @@ from dataclasses import dataclass
 
 import msgspec
 import nats.errors
-from minitalk_common import subjects
+from minitalk_common import bus, subjects
 from minitalk_common.errors import TooManyRequests
 from nats.js import JetStreamContext
-from nats.js.errors import BadRequestError, KeyNotFoundError, KeyWrongLastSequenceError
+from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
 
 from .config import AuthSettings
@@ -327,21 +327,8 @@ async def open_throttle(js: JetStreamContext, settings: AuthSettings) -> Throttl
     rules = (limits.pair, limits.ip, limits.account, limits.signup, limits.batch)
     longest = max(max(rule.window_s, rule.max_lock_s) for rule in rules) + 60
     replicas = settings.stream_replicas
-    counters = await _bucket(js, subjects.THROTTLE_BUCKET, longest, replicas)
-    known = await _bucket(js, subjects.KNOWN_CLIENTS_BUCKET, limits.known_client_s, replicas)
+    counters = await bus.ensure_bucket(js, subjects.THROTTLE_BUCKET, replicas, longest)
+    known = await bus.ensure_bucket(
+        js, subjects.KNOWN_CLIENTS_BUCKET, replicas, limits.known_client_s
+    )
     return Throttle(Counters(counters), known, limits)
-
-
-async def _bucket(js: JetStreamContext, name: str, max_age: float, replicas: int) -> KeyValue:
-    try:
-        return await js.create_key_value(bucket=name, history=1, ttl=max_age, replicas=replicas)
-    except BadRequestError as exc:
-        if exc.err_code != 10058:  # exists with another configuration
-            raise
-    config = (await js.stream_info(f"KV_{name}")).config
-    if config.max_age != max_age or config.num_replicas != replicas:
-        config.max_age, config.num_replicas = max_age, replicas
-        # JetStream refuses a duplicate window longer than the max age
-        config.duplicate_window = min(config.duplicate_window or max_age, max_age)
-        await js.update_stream(config)
-    return await js.key_value(name)

@@ -25,9 +25,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 
 import nats.errors
-from minitalk_common import kvfollow, subjects
+from minitalk_common import bus, kvfollow, subjects
 from nats.js import JetStreamContext
-from nats.js.errors import BadRequestError
 from nats.js.kv import KeyValue
 
 log = logging.getLogger("minitalk.realtime.sockets")
@@ -114,21 +113,9 @@ class SocketCounts:
 async def ensure_bucket(js: JetStreamContext, refresh_s: float, replicas: int) -> KeyValue:
     """Create the bucket, or bring its max age to this process's refresh (the last started
     process's setting wins; all replicas are meant to share one)."""
-    max_age = AGE_IN_REFRESHES * refresh_s
-    try:
-        return await js.create_key_value(
-            bucket=subjects.SOCKETS_BUCKET, history=1, ttl=max_age, replicas=replicas
-        )
-    except BadRequestError as exc:
-        if exc.err_code != 10058:  # exists with another configuration (another refresh)
-            raise
-        config = (await js.stream_info(f"KV_{subjects.SOCKETS_BUCKET}")).config
-        if config.max_age != max_age or config.num_replicas != replicas:
-            config.max_age, config.num_replicas = max_age, replicas
-            # JetStream refuses a duplicate window longer than the max age
-            config.duplicate_window = min(config.duplicate_window or max_age, max_age)
-            await js.update_stream(config)
-        return await js.key_value(subjects.SOCKETS_BUCKET)
+    return await bus.ensure_bucket(
+        js, subjects.SOCKETS_BUCKET, replicas, AGE_IN_REFRESHES * refresh_s
+    )
 
 
 @asynccontextmanager
