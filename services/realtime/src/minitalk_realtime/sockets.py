@@ -58,9 +58,9 @@ class Runtime:
         if not self.ready.is_set():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.ready.wait(), timeout)
-        if self.hub is None or self.verifier is None or not self.ready.is_set():
+        if self.hub is None or self.verifier is None or self.sockets is None:
             raise NotReady
-        if self.sockets is None:
+        if not self.ready.is_set():
             raise NotReady
         return self.hub, self.verifier
 
