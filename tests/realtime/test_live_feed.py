@@ -149,3 +149,27 @@ async def test_messages_stored_after_a_nats_server_restart_reach_the_sockets(
     assert [m[1] for m in history] == [before["id"], *(a["id"] for a in acks)]
     for client in (alice, bob, carol):
         await receives_exactly(client, "calm", history)
+
+
+async def test_a_consumer_deleted_under_a_replica_is_made_again_from_where_it_was(
+    js: JetStreamContext, start_realtime: StartRealtime, open_client: OpenClient
+) -> None:
+    """No reconnect, no gap: only the missed heartbeats say the consumer is gone."""
+    await create_room(js, "quiet", ("alice", "bob"))
+    url = start_realtime(MINITALK_LIVE_HEARTBEAT_S="0.5")
+    alice, bob = await open_client(url, "alice"), await open_client(url, "bob")
+    first = await alice.send("quiet", "first")
+    assert first["ok"] is True
+    await bob.wait_until(lambda: len(bob.messages("quiet")) == 1)
+
+    consumers = await js.consumers_info(subjects.MESSAGES_STREAM)
+    assert len(consumers) == 1  # one per realtime process
+    await js.delete_consumer(subjects.MESSAGES_STREAM, consumers[0].name)
+    for i in range(3):  # stored while no consumer follows the stream
+        assert (await alice.send("quiet", f"then {i}"))["ok"] is True
+
+    history = await stored(js, "quiet")
+    assert len(history) == 4
+    for client in (alice, bob):
+        await receives_exactly(client, "quiet", history)
+    assert len(await js.consumers_info(subjects.MESSAGES_STREAM)) == 1
