@@ -14,7 +14,9 @@ when the consumer breaks, makes a new one that starts right after it:
 
 A consumer that cannot be made (NATS away, JetStream not ready yet) is tried again with a
 growing delay (``RETRY_S`` .. ``RETRY_MAX_S``). A sequence at or below the last one handed
-over is never handed over again, so a resumed consumer cannot duplicate.
+over is never handed over again, so a resumed consumer cannot duplicate; a message is handed
+over whole or not at all (a lock, uncontended but while the consumer is replaced), so none is
+lost half-delivered either. No task per message: the callbacks run in the subscription's task.
 
 Why not nats-py's ordered consumer (``js.subscribe(ordered_consumer=True)``, 2.16): it resumes
 from its last *received* stream sequence, which is 0 until the first message arrives, so a
@@ -76,6 +78,9 @@ class LiveFeed:
         self._broken = True  # the current consumer must be replaced
         self._active = False  # something arrived since the last heartbeat check
         self._wake = asyncio.Event()
+        #: Held while a message is handed over and while the consumer is replaced, so that a
+        #: message is handed over whole or not at all (then the next consumer sends it).
+        self._handover = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
 
     @property
@@ -142,9 +147,10 @@ class LiveFeed:
 
     async def _resume(self) -> bool:
         """Replace the consumer by one that starts after the last sequence handed over."""
-        self._gen += 1
-        gen = self._gen
-        await self._drop_sub()
+        async with self._handover:  # a message being handed over is handed over whole first
+            self._gen += 1
+            gen = self._gen
+            await self._drop_sub()  # (this cancels its callback: hence the lock)
         try:
             info = await asyncio.wait_for(self._js.stream_info(self._stream), API_TIMEOUT_S)
             if info.state.last_seq < self._last_seq:
@@ -215,11 +221,14 @@ class LiveFeed:
             self._dseq = dseq
             if seq <= self._last_seq:
                 return
-            try:
-                await self._on_stored(msg, seq)
-            except Exception:
-                log.exception("live feed: handling seq %d failed", seq)
-            self._last_seq = seq
+            async with self._handover:
+                if gen != self._gen:  # replaced meanwhile: the new consumer sends it
+                    return
+                self._last_seq = seq
+                try:
+                    await self._on_stored(msg, seq)
+                except Exception:
+                    log.exception("live feed: handling seq %d failed", seq)
 
         return on_msg
 
