@@ -5,7 +5,7 @@ Starts its own ``nats-server -js`` and one realtime process (free ports, tempora
 socket connected), publishes ``--messages`` MessageSent events into ``--rooms`` rooms at about
 ``--rate`` per second, waits until realtime's live feed has read them all (its CPU stops
 moving), and prints realtime's CPU seconds (``/proc/<pid>/stat``) per message, with the idle
-CPU of the same span subtracted.
+CPU of the same span subtracted, and nats-server's (storing plus feeding realtime's consumer).
 
     .venv/bin/python services/realtime/bench/livefeed_bench.py [--messages 30000] [--rate 1000]
 """
@@ -93,11 +93,14 @@ async def main() -> None:
             before = cpu_s(pid)
             await asyncio.sleep(5)
             idle_per_s = (cpu_s(pid) - before) / (time.monotonic() - idle_before)
+            assert nats.proc is not None
+            nats_before = cpu_s(nats.proc.pid)
             before, started = cpu_s(pid), time.monotonic()
             took = await publish(nats.url, args.messages, args.rooms, args.rate)
             await settle(pid)
             span = time.monotonic() - started
             used = cpu_s(pid) - before - idle_per_s * span
+            nats_used = cpu_s(nats.proc.pid) - nats_before
         finally:
             system.stop_all()
             nats.stop()
@@ -107,6 +110,7 @@ async def main() -> None:
         "realtime_cpu_s": round(used, 3),
         "realtime_ms_per_message": round(used / args.messages * 1000, 4),
         "idle_cpu_percent": round(idle_per_s * 100, 2),
+        "nats_ms_per_message": round(nats_used / args.messages * 1000, 4),
     }
     print(json.dumps(result))
 
