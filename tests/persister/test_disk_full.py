@@ -114,7 +114,8 @@ async def test_a_full_disk_acks_nothing_unwritten_and_the_files_catch_up_once_fr
     sent = await send_messages(js, CHAT_ROOMS, 60)
     await wait_acked(js)
     filler, reason = await _fill_until_refused(system, js, rooms_dir, sent)
-    assert reason.startswith("not ready: disk full: ") and str(rooms_dir) in reason, reason
+    assert reason.startswith("not ready: disk full: "), reason
+    assert str(rooms_dir) in reason, reason
     async with httpx.AsyncClient(base_url=system.http("persister")) as client:
         assert (await client.get("/healthz")).status_code == 200  # alive: do not restart it
 
@@ -134,7 +135,8 @@ async def test_a_full_disk_acks_nothing_unwritten_and_the_files_catch_up_once_fr
     seqs = [m["seq"] for m in page_["messages"]]
     room_0 = [s.seq for s in by_room(sent)["room-0"]]
     end = room_0.index(seqs[-1]) + 1
-    assert end >= len(on_disk["room-0"]) and seqs == room_0[max(0, end - 100) : end]
+    assert end >= len(on_disk["room-0"])
+    assert seqs == room_0[max(0, end - 100) : end]
 
     await _eventually(lambda: _last(received, "minitalk.persister.disk_full") == 1)
     await _eventually(lambda: _total(received, "minitalk.persister.write_errors") >= 2)
