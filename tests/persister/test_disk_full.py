@@ -22,6 +22,7 @@ from minitalk_persister.roomfile import MESSAGES, RECORD, ROOMS, decode_line, in
 from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
 
+from ..chat_clients import ChatClient, bearer, signup_login
 from ..telemetry.receivers import OtlpCollector, ThreadedServer
 from .support import (
     Stored,
@@ -169,6 +170,77 @@ async def test_sigterm_on_a_full_disk_exits_at_once_and_the_next_run_catches_up(
     await asyncio.to_thread(system.start_service, "persister", env=RETRY)
     await wait_acked(js, timeout=120)
     assert_files_hold(system.data_dir, by_room(sent), by_room(created))
+
+
+async def test_users_chat_on_while_the_disk_is_full_and_history_catches_up_once_freed(
+    system: LocalSystem, rooms_dir: Path
+) -> None:
+    """Through realtime and rooms, with the default retry settings: sends are acked and
+    delivered live (JetStream stores them), history answers with what is written."""
+    await asyncio.to_thread(system.start_all)
+    async with (
+        httpx.AsyncClient(base_url=system.http("auth")) as auth,
+        httpx.AsyncClient(base_url=system.http("rooms")) as rooms,
+    ):
+        alice, bob = await signup_login(auth, "alice"), await signup_login(auth, "bob")
+        made = await rooms.post(
+            "/api/chatrooms", json={"name": "r", "participants": ["bob"]}, headers=bearer(alice)
+        )
+        room = made.json()["roomId"]
+        sender = await ChatClient("alice", alice).connect(system.http("realtime"))
+        reader = await ChatClient("bob", bob).connect(system.http("realtime"))
+        try:
+            acked = [await _send(sender, room, 0)]
+            await _eventually(lambda: len(_files_seqs(rooms_dir, room)) == 1)
+            filler = fill(rooms_dir, leave=LEFT)
+            while await _not_ready(system) is None:
+                assert len(acked) < 5_000, "the persister never reported the full disk"
+                acked += [await _send(sender, room, len(acked)) for _ in range(20)]
+            acked += [await _send(sender, room, len(acked)) for _ in range(20)]
+            await reader.wait_for_count(room, len(acked))
+            assert reader.seqs(room) == acked
+
+            started = time.monotonic()
+            written = await _history(rooms, room, bob)
+            assert time.monotonic() - started < 3
+            assert written == acked[: len(written)]
+            assert len(written) < len(acked)
+
+            await asyncio.sleep(8)  # full long enough for the retry delay to reach its cap
+            freed = time.monotonic()
+            filler.unlink()
+            while await _history(rooms, room, bob) != acked:
+                assert time.monotonic() - freed < 60, "history did not catch up"
+                await asyncio.sleep(0.2)
+            recovered = time.monotonic() - freed
+            assert await _not_ready(system) is None
+        finally:
+            await sender.close()
+            await reader.close()
+    print(f"disk full under chat: {len(acked)} acked, all in history {recovered:.1f}s after")
+
+
+async def _send(client: ChatClient, room: str, i: int) -> int:
+    ack = await client.send(room, f"message {i}")
+    assert ack["ok"], ack
+    seq: int = ack["seq"]
+    return seq
+
+
+async def _history(rooms: httpx.AsyncClient, room: str, token: str) -> list[int]:
+    """Every message of ``room`` in history, page by page (``after=``)."""
+    seqs: list[int] = []
+    while True:
+        url = f"/api/chatrooms/{room}/messages?limit=100&after={seqs[-1] if seqs else 0}"
+        page = await rooms.get(url, headers=bearer(token))
+        assert page.status_code == 200, page.text
+        seqs += [m["seq"] for m in page.json()]
+        if len(page.json()) < 100:
+            return seqs
+
+
+def _files_seqs(rooms_dir: Path, room: str) -> list[int]:
+    return [line.seq for line in room_lines(rooms_dir.parent, room)]
 
 
 async def _fill_until_refused(
