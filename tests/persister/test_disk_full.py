@@ -17,8 +17,10 @@ from typing import Any
 import httpx
 import pytest
 from minitalk_local.system import LocalSystem
+from minitalk_persister.history import HistoryQuery
 from minitalk_persister.room import RoomFile
 from minitalk_persister.roomfile import MESSAGES, RECORD, ROOMS, decode_line, index_path_of
+from minitalk_persister.store import RoomStore, WriteFailed
 from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
 
@@ -79,6 +81,35 @@ def test_a_write_the_full_disk_refuses_is_cut_back_and_done_once_space_returns(
         assert room.append(batch).written == len(batch)
         assert lines(room.path) == [(MESSAGES, s) for s in range(1, seq + len(batch) + 1)]
         assert RoomFile.open(rooms, "general").position == room.position
+
+
+async def test_a_batch_partly_refused_keeps_what_fitted_and_its_retry_writes_only_the_rest(
+    tmp_path: Path,
+) -> None:
+    with tmpfs(tmp_path / "rooms", size="256k") as rooms:
+        store = RoomStore(rooms)
+        await store.write([message("small", 1), message("large", 2)])
+        filler = fill(rooms, leave=0)  # each file has room left in its last page, no more
+        batch = [message("small", 3), *(message("large", s) for s in range(4, 44))]
+
+        with pytest.raises(WriteFailed) as refused:
+            await store.write(batch)
+        assert isinstance(refused.value.error, OSError)
+        assert refused.value.error.errno == errno.ENOSPC
+        assert (refused.value.done.written, refused.value.done.rooms) == (1, 1)
+        assert lines(rooms / "small.jsonl") == [(MESSAGES, 1), (MESSAGES, 3)]
+        assert lines(rooms / "large.jsonl") == [(MESSAGES, 2)]
+        for room_id in ("small", "large"):
+            assert (await store.room(room_id)).position == RoomFile.open(rooms, room_id).position
+        assert [
+            m.seq for m in await store.history(HistoryQuery("large", 50, None, None, None))
+        ] == [2]
+
+        filler.unlink()
+        done = await store.write(batch)
+        assert (done.written, done.skipped) == (40, 1)
+        assert lines(rooms / "large.jsonl") == [(MESSAGES, s) for s in (2, *range(4, 44))]
+        assert (await store.room("large")).position == RoomFile.open(rooms, "large").position
 
 
 @pytest.fixture

@@ -32,6 +32,9 @@ class Failing:
 
 
 class DiskState:
+    """The streams whose writes fail at the moment, shared by the consumers, the health route
+    and the ``disk_full`` gauge (read on the exporter's thread: it only reads the dict)."""
+
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         self._failing: dict[str, Failing] = {}
@@ -71,9 +74,8 @@ class DiskState:
 
     def readiness(self) -> str | None:
         """Why the process is not ready for its disk, or None."""
-        for failing in list(self._failing.values()):
-            return describe(self.directory, failing.error)
-        return None
+        failing = next(iter(list(self._failing.values())), None)
+        return None if failing is None else describe(self.directory, failing.error)
 
 
 def describe(directory: Path, error: OSError) -> str:
