@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import subprocess
 import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import Any
 import httpx
 import pytest
 from minitalk_local.system import LocalSystem
+from minitalk_persister.disk import describe
 from minitalk_persister.history import HistoryQuery
 from minitalk_persister.room import RoomFile
 from minitalk_persister.roomfile import MESSAGES, RECORD, ROOMS, decode_line, index_path_of
@@ -110,6 +112,31 @@ async def test_a_batch_partly_refused_keeps_what_fitted_and_its_retry_writes_onl
         assert (done.written, done.skipped) == (40, 1)
         assert lines(rooms / "large.jsonl") == [(MESSAGES, s) for s in (2, *range(4, 44))]
         assert (await store.room("large")).position == RoomFile.open(rooms, "large").position
+
+
+async def test_a_read_only_disk_is_a_disk_error_and_writes_resume_once_it_is_writable(
+    tmp_path: Path,
+) -> None:
+    with tmpfs(tmp_path / "rooms", size="256k") as rooms:
+        store = RoomStore(rooms)
+        await store.write([message("general", 1)])
+        _remount(rooms, "ro")
+        try:
+            with pytest.raises(WriteFailed) as refused:
+                await store.write([message("general", 2)])
+        finally:
+            _remount(rooms, "rw")
+        assert isinstance(refused.value.error, OSError)
+        assert describe(rooms, refused.value.error) == (
+            f"disk error: cannot write the room files in {rooms} ([Errno 30] Read-only file system)"
+        )
+        assert not (await store.room("general")).damaged
+        assert (await store.write([message("general", 2)])).written == 1
+        assert lines(rooms / "general.jsonl") == [(MESSAGES, 1), (MESSAGES, 2)]
+
+
+def _remount(path: Path, mode: str) -> None:
+    subprocess.run(["mount", "-o", f"remount,{mode}", str(path)], check=True)
 
 
 @pytest.fixture

@@ -257,20 +257,21 @@ def _append(path: Path, data: bytes, sync: bool) -> None:
 
 
 def _truncate(path: Path, length: int) -> None:
-    """Cut ``path`` to ``length`` bytes (if it grew past them) and fsync it."""
+    """Cut ``path`` back to ``length`` bytes (and fsync it) if it grew past them."""
     try:
-        fd = os.open(path, os.O_WRONLY)
+        size = path.stat().st_size
     except FileNotFoundError:
         if length:
             raise
         return
+    if size < length:
+        raise OSError(errno.EIO, f"{size} bytes, {length} were written before", str(path))
+    if size == length:  # nothing was added (a read-only file system refuses the open below)
+        return
+    fd = os.open(path, os.O_WRONLY)
     try:
-        size = os.fstat(fd).st_size
-        if size < length:
-            raise OSError(errno.EIO, f"{size} bytes, {length} were written before", str(path))
-        if size > length:
-            os.ftruncate(fd, length)
-            os.fsync(fd)
+        os.ftruncate(fd, length)
+        os.fsync(fd)
     finally:
         os.close(fd)
 
