@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
+import httpx
 from minitalk_common import subjects
 from minitalk_local.system import LocalSystem
 from minitalk_persister.roomfile import MESSAGES, ROOMS, make_entry
@@ -119,15 +121,31 @@ async def test_a_failing_write_is_retried_until_it_succeeds(
     blocked = [rooms_dir / "blocked.jsonl", rooms_dir / "blocked.events.jsonl"]
     for path in blocked:
         path.mkdir(parents=True)  # the room's files cannot be opened
-    await start_persister(system, retry_min_s="0.1", retry_max_s="0.5")
+    # Not ready while it cannot write (/readyz 503 "disk error: ..."): do not wait for that.
+    env = {"MINITALK_RETRY_MIN_S": "0.1", "MINITALK_DISK_RETRY_MAX_S": "0.5"}
+    await asyncio.to_thread(system.start_service, "persister", env=env, wait=False)
     sent = await send_messages(js, ["blocked", "fine"], 20)
-    deadline = asyncio.get_running_loop().time() + 30
+    deadline = asyncio.get_running_loop().time() + 60
     for stream in (ROOMS, MESSAGES):
-        while (await stats(system))["streams"][stream]["failures"] < 3:
+        while (await _stats_when_up(system))["streams"][stream]["write_errors"] < 3:
             assert asyncio.get_running_loop().time() < deadline, f"{stream} write never failed"
             await asyncio.sleep(0.1)
+    async with httpx.AsyncClient(base_url=system.http("persister")) as client:
+        ready = await client.get("/readyz")
+    assert ready.status_code == 503
+    assert "disk error: cannot write the room files" in ready.json()["error"]
 
     for path in blocked:
         path.rmdir()
     await wait_acked(js)
     assert_files_hold(system.data_dir, by_room(sent), by_room(created))
+    await asyncio.to_thread(system.wait_ready, "persister", 30)
+
+
+async def _stats_when_up(system: LocalSystem) -> dict[str, Any]:
+    """``/stats`` once the persister answers HTTP (it is started without waiting for it)."""
+    while True:
+        try:
+            return await stats(system)
+        except httpx.TransportError:
+            await asyncio.sleep(0.1)
