@@ -57,6 +57,7 @@ class Hub:
         await self.projection.start()
 
     async def close(self) -> None:
+        await self.projection.close()
         await self.fanout.close()
 
     # -- sockets ----------------------------------------------------------------------------
