@@ -9,8 +9,10 @@ import sys
 import time
 
 from minitalk_common import bus, events, revocation, subjects
+from minitalk_common.feed import Feed
 from minitalk_common.projection import Projection
 from minitalk_local.system import NatsServer
+from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 
 #: Generous for a loaded 2-core CI machine; the feed resumes within ~1 s of NATS being back.
@@ -122,3 +124,27 @@ async def test_revocations_resume_after_a_restart(
 async def _consumers(js: JetStreamContext, stream: str):  # type: ignore[no-untyped-def]
     for info in await js.consumers_info(stream):
         yield info.name
+
+
+async def test_a_feed_waits_for_its_stream_then_follows_it(js: JetStreamContext) -> None:
+    """A consumer that cannot be made yet (no stream) is tried again, under a new name."""
+    seen: list[int] = []
+
+    async def handle(msg: Msg) -> None:
+        seen.append(msg.metadata.sequence.stream)
+
+    feed = Feed(js, "LATER", "later.>", handle)
+    await feed.start()
+    await asyncio.sleep(1.5)  # a few failed attempts
+    assert not feed.ready.is_set()
+    await js.add_stream(name="LATER", subjects=["later.>"])
+    await js.publish("later.x", b"1")
+    async with asyncio.timeout(RESUMED_WITHIN_S):
+        while seen != [1]:
+            await asyncio.sleep(0.05)
+    assert feed.current.is_set()
+    await js.publish("later.x", b"2")
+    async with asyncio.timeout(5):
+        while seen != [1, 2]:
+            await asyncio.sleep(0.05)
+    await feed.close()

@@ -84,7 +84,8 @@ class Feed:
         self.resets = 0
         self._inbox = self._nc.new_inbox()
         self._id = self._inbox.rsplit(".", 1)[-1]
-        self._generation = 0  # of the consumer in use; 0: none
+        self._made_count = 0  # consumers made (or tried): the next one's generation
+        self._generation = 0  # of the consumer in use; 0: none (what comes is dropped)
         self._subs: dict[int, Subscription] = {}
         self._made: str | None = None  # name of the last consumer the server made
         self._dseq = 0  # consumer sequence of the last delivery of the consumer in use
@@ -139,8 +140,9 @@ class Feed:
         self.current.clear()
         self._broken.clear()
         self.resets += 1
-        self._generation += 1
-        generation, self._dseq = self._generation, 0
+        self._made_count += 1
+        generation = self._generation = self._made_count  # a name and subject used once
+        self._dseq = 0
         self._seen = time.monotonic()
         deliver = f"{self._inbox}.{generation}"
         try:
@@ -156,8 +158,9 @@ class Feed:
         except (nats.errors.Error, TimeoutError) as exc:
             self._failures += 1
             if self._failures % 20 == 1:  # not every half second while a stream is missing
-                log.warning("%s: cannot create a consumer yet: %r", self.stream, exc)
-            self._generation = 0  # nothing in use: what comes is dropped
+                why = getattr(exc, "description", None) or repr(exc)
+                log.warning("%s: cannot create a consumer yet: %s", self.stream, why)
+            self._generation = 0
             self._broken.set()
             await asyncio.sleep(self._heartbeat_s / 2)
             return
