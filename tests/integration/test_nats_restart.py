@@ -105,8 +105,16 @@ async def test_every_service_works_again_soon_after_nats_restarts(
     url = start(system)
     async with httpx.AsyncClient(base_url=url, timeout=10) as http:
         await every_service_works(http, url)
+        tw = await signup_login(http, "watcher")
+        watcher = await ChatClient("watcher", tw).connect(url)  # stays connected throughout
         await restart(nats_server)
         took = await works_again_within(http, url, BOUND_S)
+        made = await http.post(  # realtime's membership follows ROOMS live again
+            "/api/chatrooms", json={"name": "w", "participants": ["watcher"]}, headers=bearer(tw)
+        )
+        rid = made.json()["roomId"]
+        await watcher.wait_until(lambda: rid in [j["roomId"] for j in watcher.of("room_joined")])
+        await watcher.close()
         print(
             f"\nevery service works again {took:.1f} s after nats-server restarted", file=sys.stderr
         )

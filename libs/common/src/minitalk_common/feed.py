@@ -50,6 +50,8 @@ HEARTBEAT_S = 1.0
 STALL_HEARTBEATS = 3
 #: Seconds a consumer creation may take before it is tried again.
 CREATE_TIMEOUT_S = 3.0
+#: Seconds an old consumer's deletion may take (it would go away by itself anyway).
+DELETE_TIMEOUT_S = 1.0
 
 Handle = Callable[[Msg], Awaitable[None]]
 
@@ -205,7 +207,9 @@ class Feed:
         if consumer is None or not self._nc.is_connected:
             return
         with suppress(nats.errors.Error, TimeoutError):
-            await self._js.delete_consumer(self.stream, consumer)
+            await asyncio.wait_for(
+                self._js.delete_consumer(self.stream, consumer), DELETE_TIMEOUT_S
+            )
 
     def _caught_up(self) -> None:
         if not self.current.is_set():
