@@ -18,10 +18,11 @@ from dataclasses import dataclass
 
 from minitalk_common import bus, events, subjects
 from minitalk_common.projection import CatchUpFailed, Projection
+from nats.errors import Error as NatsError
 from nats.errors import NoRespondersError
 from nats.errors import TimeoutError as NatsTimeout
 from nats.js import JetStreamContext
-from nats.js.errors import APIError
+from nats.js.errors import APIError, NoStreamResponseError
 
 from . import errors
 from .projection import KnownUsers, Room, RoomDirectory
@@ -140,14 +141,17 @@ class RoomCommands:
         return list(dict.fromkeys([first, *usernames] if first else usernames))
 
     async def _require_known(self, usernames: list[str]) -> None:
-        """Refuse unknown users; a miss first waits for the projection to reach the log's end."""
+        """Refuse unknown users; a miss first waits for the projection to reach the log's end
+        (LogUnavailable when it cannot: a refusal on a stale projection would be wrong)."""
         if not self._state.users.unknown(usernames):
             return
         try:
             info = await self._js.stream_info(subjects.USERS_STREAM)
             await self._state.users_view.wait_for(info.state.last_seq)
-        except (NatsTimeout, NoRespondersError, TimeoutError) as exc:
+        except (NatsError, TimeoutError) as exc:
             log.warning("catching up on users failed: %r", exc)
+            if self._state.users.unknown(usernames):
+                raise errors.LogUnavailable() from exc
         if unknown := self._state.users.unknown(usernames):
             raise errors.UnknownUsers(unknown)
 
@@ -183,7 +187,8 @@ class RoomCommands:
                 self._js, subject, event, expected_last_subject_seq=expected_last_subject_seq
             )
             await self._state.rooms_view.wait_for(ack.seq)
-        except (NatsTimeout, NoRespondersError, TimeoutError) as exc:
+        except (NatsTimeout, NoRespondersError, NoStreamResponseError, TimeoutError) as exc:
+            # NoStreamResponseError: the stream has no leader now (a cluster electing one)
             log.warning("publishing %s on %s failed: %r", type(event).__name__, subject, exc)
             raise errors.LogUnavailable() from exc
         return ack.seq
