@@ -151,9 +151,13 @@ async def test_must_show_1_through_the_edge(
     assert (rebuilt / name).read_bytes() == (stack.data_dir / "rooms" / name).read_bytes()
     assert f'"seq":{last}'.encode() in (rebuilt / name).read_bytes()
     replay("verify", "--data", str(stack.data_dir), nats_url=nats.url)
+    now = replay("room", rid, "--files", "--data", str(stack.data_dir), nats_url=nats.url)
+    assert f"{bob} {last}" in now
+    before = replay("room", rid, "--at", f"messages:{last}", nats_url=nats.url)
+    assert "(nobody)" in before  # time travel: when m3 was sent, nobody had read it
 
 
-def replay(*args: str, nats_url: str) -> None:
+def replay(*args: str, nats_url: str) -> str:
     done = subprocess.run(
         [str(Path(sys.executable).parent / "minitalk-replay"), *args],
         env={**os.environ, "MINITALK_NATS_URL": nats_url},
@@ -163,6 +167,7 @@ def replay(*args: str, nats_url: str) -> None:
         check=False,
     )
     assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
 
 
 async def test_read_positions_only_move_forward_and_refuse_bad_input(
@@ -192,7 +197,8 @@ async def test_read_positions_only_move_forward_and_refuse_bad_input(
             got = await client.get(f"/api/chatrooms/{rid}/{path}", headers=bearer(te))
             assert got.status_code == 403, got.text
         bad = await a.call("mark_read", {"roomId": rid, "seq": "x"})
-        assert bad["ok"] is False and "seq" in bad["error"]
+        assert bad["ok"] is False
+        assert "seq" in bad["error"]
         outsider = await ChatClient(eve, te).connect(stack.url)
         try:
             refused = await outsider.call("mark_read", {"roomId": rid, "seq": seqs[2]})
@@ -201,7 +207,8 @@ async def test_read_positions_only_move_forward_and_refuse_bad_input(
             await outsider.close()
         answers = [await a.call("mark_read", {"roomId": rid, "seq": seqs[2]}) for _ in range(20)]
         limited = [x for x in answers if not x["ok"]]
-        assert limited and limited[0]["error"] == "rate limited"  # burst 8, 1/s
+        assert limited  # burst 8, 1/s
+        assert limited[0]["error"] == "rate limited"
         assert all(x["lastReadSeq"] == seqs[2] for x in answers if x["ok"])
     finally:
         await a.close()

@@ -177,9 +177,7 @@ async def _rebuild_stream(
         tally.written += 1
         tally.rooms.add(room_id)
 
-    for subject in [subjects.stream_subject(stream, r) for r in rooms] or [
-        subjects.all_of(stream)
-    ]:
+    for subject in [subjects.stream_subject(stream, r) for r in rooms] or [subjects.all_of(stream)]:
         await streams.read(js, stream, subject, take)
     writer.finish()
     return tally
