@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import time
 from collections.abc import Iterable
@@ -38,6 +39,9 @@ from .socketcount import SocketCounts
 
 log = logging.getLogger("minitalk.realtime.presence")
 
+#: Seconds between two INFO lines of presence traffic (only when changes were told).
+LOG_EVERY_S = 10.0
+
 
 @dataclass(frozen=True)
 class Timing:
@@ -55,6 +59,10 @@ class Traffic:
     frames: int = 0
     heartbeats_sent: int = 0
     heartbeats_heard: int = 0
+
+
+def _moved(now: Traffic, before: Traffic) -> bool:
+    return (now.changes, now.frames) != (before.changes, before.frames)
 
 
 class Presence:
@@ -94,13 +102,17 @@ class Presence:
             await self._nc.subscribe(subjects.PRESENCE_HEARTBEAT, cb=self._on_heartbeat),
             await self._nc.subscribe(subjects.PRESENCE_QUERY, queue="realtime", cb=self._on_query),
         ]
-        beat = 0.0
+        beat = logged = 0.0
+        last_logged = Traffic()
         try:
             while True:
                 now = time.monotonic()
                 if now - beat >= self._timing.heartbeat_s:
                     beat = now
                     await self._heartbeat()
+                if now - logged >= LOG_EVERY_S and _moved(self.traffic, last_logged):
+                    logged, last_logged = now, dataclasses.replace(self.traffic)
+                    log.info("presence traffic so far: %s", self.traffic)
                 self._counts.check_silent()
                 self._expire(now)
                 await self._flush()
