@@ -237,3 +237,24 @@ async def test_must_show_2_two_replicas_and_a_sigkill(
         await a.close()
         await b.close()
         stack.start_service("realtime", name="realtime-2")
+
+
+async def test_a_reconnect_within_the_grace_is_not_told(
+    stack: LocalSystem, client: httpx.AsyncClient, unique: Callable[[str], str]
+) -> None:
+    alice, bob = unique("alice"), unique("bob")
+    ta, tb = await signup_login(client, alice), await signup_login(client, bob)
+    rid = await room_with(client, ta, bob)
+    a = await ChatClient(alice, ta).connect(stack.url)
+    try:
+        b = await ChatClient(bob, tb).connect(stack.url)
+        await a.wait_until(lambda: changes(a, rid, bob) == [True])
+        for _ in range(3):  # page reloads: the socket goes, a new one comes at once
+            await b.close()
+            b = await ChatClient(bob, tb).connect(stack.url)
+        await asyncio.sleep(GRACE_S * 2)
+        assert changes(a, rid, bob) == [True]
+        await b.close()
+        await a.wait_until(lambda: changes(a, rid, bob) == [True, False], timeout=30)
+    finally:
+        await a.close()
