@@ -92,7 +92,8 @@ async def test_must_show_1_through_the_edge(
     ta, tb = await signup_login(client, alice), await signup_login(client, bob)
     rid = await room_with(client, ta, bob)
     a = await ChatClient(alice, ta).connect(stack.url)
-    b1 = b2 = None
+    b1: ChatClient | None = None
+    b2: ChatClient | None = None
     try:
         acks = [await a.send(rid, f"m{i}") for i in (1, 2, 3)]
         last = acks[-1]["seq"]
@@ -103,20 +104,20 @@ async def test_must_show_1_through_the_edge(
         assert item["lastActivityAt"] == item["lastMessage"]["timestamp"]
         assert (await listed(client, ta, rid))["unread"] == 0  # one's own messages are read
 
-        b1 = await ChatClient(bob, tb).connect(stack.url)
+        b1 = one = await ChatClient(bob, tb).connect(stack.url)
         await a.wait_until(lambda: changes(a, rid, bob) == [True])
-        told = await b1.wait_for("presence")
+        told = await one.wait_for("presence")
         assert {"roomId": rid, "online": [alice, bob]} in told
         online = await client.get(f"/api/chatrooms/{rid}/presence", headers=bearer(ta))
         assert online.json() == {"roomId": rid, "online": [alice, bob]}
 
-        b2 = await ChatClient(bob, tb).connect(stack.url)
-        ack = await b1.call("mark_read", {"roomId": rid, "seq": last})
+        b2 = two = await ChatClient(bob, tb).connect(stack.url)
+        ack = await one.call("mark_read", {"roomId": rid, "seq": last})
         assert ack == {"ok": True, "roomId": rid, "lastReadSeq": last}
         receipt = {"roomId": rid, "username": bob, "lastReadSeq": last}
         await a.wait_until(lambda: receipt in a.of("receipt"))
-        await b2.wait_until(lambda: {"roomId": rid, "lastReadSeq": last} in b2.of("read"))
-        assert b1.of("read") == []  # the socket that marked has its ack
+        await two.wait_until(lambda: {"roomId": rid, "lastReadSeq": last} in two.of("read"))
+        assert one.of("read") == []  # the socket that marked has its ack
         item = await listed(client, tb, rid)
         assert (item["unread"], item["lastReadSeq"]) == (0, last)
         receipts = await client.get(f"/api/chatrooms/{rid}/receipts", headers=bearer(ta))
@@ -125,8 +126,8 @@ async def test_must_show_1_through_the_edge(
             {"username": bob, "lastReadSeq": last},
         ]
 
-        await b1.close()
-        await b2.close()
+        await one.close()
+        await two.close()
         b1 = b2 = None
         await asyncio.sleep(GRACE_S / 4)
         assert changes(a, rid, bob) == [True]  # not yet: the grace
