@@ -58,7 +58,9 @@ async def test_list_shows_only_my_rooms_newest_first(
     assert resp.status_code == 200
     listed = resp.json()
     assert [r["name"] for r in listed] == ["second", "first"]
-    assert listed[1] == first
+    assert {k: v for k, v in listed[1].items() if k in first} == first  # + issue 15's fields
+    assert (listed[1]["unread"], listed[1]["lastReadSeq"], listed[1]["lastMessage"]) == (0, 0, None)
+    assert listed[1]["lastActivityAt"] == first["createdAt"]
     assert await names_of_rooms(rooms, auth, "bob") == ["third", "first"]
     assert await names_of_rooms(rooms, auth, "dave") == []
 

@@ -25,7 +25,7 @@ from .restore import Source
 from .restore import restore as run_restore
 from .streams import ReplayError, connect
 from .tail import tail as run_tail
-from .timeline import At, from_files, from_streams, view
+from .timeline import At, from_files, from_streams, reads_from_files, reads_from_streams, view
 from .verify import verify as run_verify
 
 app = typer.Typer(
@@ -178,7 +178,8 @@ def room(
     data: DataDir = DEFAULT_DATA,
     nats_url: NatsUrl = DEFAULT_URL,
 ) -> None:
-    """Show a room as it was at a point in the log: name, members, last messages."""
+    """Show a room as it was at a point in the log: name, members, read positions, last
+    messages."""
     try:
         point = At.parse(at)
     except ReplayError as exc:
@@ -187,10 +188,12 @@ def room(
     async def go() -> None:
         if files:
             rooms, messages = from_files(data / "rooms", room_id)
+            reads = reads_from_files(data / "rooms", room_id)
         else:
             async with connect(nats_url) as nc:
                 rooms, messages = await from_streams(nc.jetstream(), room_id, point)
-        shown = view(room_id, point, rooms, messages, last)
+                reads = await reads_from_streams(nc.jetstream(), room_id)
+        shown = view(room_id, point, rooms, messages, last, reads)
         out.print(render.room_table(shown))
         if shown.exists and last:
             out.print(render.messages_table(shown))

@@ -99,6 +99,8 @@ def room_table(room: RoomView) -> Table:
     table.add_row("members", ", ".join(room.members) or "(none)")
     table.add_row("log", f"ROOMS seq {room.rooms_seq}, MESSAGES seq {room.messages_seq}")
     table.add_row("messages", f"{room.message_count:,}")
+    positions = ", ".join(f"{user} {seq}" for user, seq in sorted(room.read_positions.items()))
+    table.add_row("read up to", positions or "(nobody)")
     return table
 
 

@@ -1,8 +1,10 @@
 """``restore``: publish a backup (room files, users, credentials) into a NATS, in order.
 
-Streams are restored in the order ``credentials``, USERS, ROOMS, MESSAGES, each stream's events in
-their original sequence order (room files are merged by seq). Every event keeps its id
-(``Nats-Msg-Id``) and its trace id (a ``traceparent`` with it), and is conditional on the event
+Streams are restored in the order ``credentials``, USERS, ROOMS, MESSAGES, READS, each stream's
+events in their original sequence order (room files are merged by seq). Read positions name
+MESSAGES seqs: they stay right when MESSAGES keeps its seqs (the restore table says whether).
+Every event keeps its id (``Nats-Msg-Id``) and its trace id (a ``traceparent`` with it), and
+is conditional on the event
 before it (``publisher.ChainPublisher``): an event is stored right after that one or not at all,
 so an interrupted restore never leaves events out of order, and ``--resume`` goes on after the
 events the stream already holds (found by their ids, whatever the duplicate window).
@@ -23,7 +25,7 @@ from pathlib import Path
 import msgspec
 from minitalk_common import bus, events, subjects
 from minitalk_common.config import NatsSettings
-from minitalk_persister.roomfile import MESSAGES, ROOMS, Line, decode_line
+from minitalk_persister.roomfile import MESSAGES, READS, ROOMS, Line, decode_line
 from nats.js import JetStreamContext
 from nats.js.errors import KeyWrongLastSequenceError
 
@@ -83,6 +85,7 @@ async def restore(
         (USERS, _file_events(source.users)),
         (ROOMS, _merged(source.rooms, ROOMS)),
         (MESSAGES, _merged(source.rooms, MESSAGES)),
+        (READS, _merged(source.rooms, READS)),
     ]
     for stream, lines_in_order in plan:
         tallies.append(await _stream(js, stream, lines_in_order, resume, meter))
@@ -94,7 +97,9 @@ async def _check_empty(js: JetStreamContext, resume: bool) -> None:
     if resume:
         return
     full = [
-        s for s in (KV_STREAM, USERS, ROOMS, MESSAGES) if (await streams.bounds(js, s)).messages
+        s
+        for s in (KV_STREAM, USERS, ROOMS, MESSAGES, READS)
+        if (await streams.bounds(js, s)).messages
     ]
     if full:
         raise ReplayError(

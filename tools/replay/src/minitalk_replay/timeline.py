@@ -10,6 +10,9 @@ POINT is one of:
   last of those messages;
 - ``now`` (the default): everything.
 
+Read positions (READS, ``ReadUpTo``) are folded up to the same time as the messages: who had
+read up to which message at that point.
+
 The events come from the streams (the room's subjects only), or with ``--files`` from the room
 files in ``--data`` (which also hold messages older than the MESSAGES age limit).
 """
@@ -25,7 +28,8 @@ from pathlib import Path
 
 from minitalk_common import events, subjects
 from minitalk_common.chat.membership import Membership, Room
-from minitalk_persister.roomfile import MESSAGES, ROOMS, Line, path_of, time_us
+from minitalk_common.chat.reads import ReadPositions
+from minitalk_persister.roomfile import MESSAGES, READS, ROOMS, Line, path_of, time_us
 from nats.js import JetStreamContext
 
 from . import streams
@@ -74,6 +78,8 @@ class RoomView:
     messages_seq: int = 0
     message_count: int = 0
     last_messages: list[tuple[int, events.MessageSent]] = field(default_factory=list)
+    #: username -> the seq of the last message they had read (READS folded to the same point)
+    read_positions: dict[str, int] = field(default_factory=dict)
     _rooms: Membership = field(default_factory=Membership, repr=False)
     #: The room as last seen (kept after a deletion, its members gone).
     _room: Room | None = field(default=None, repr=False)
@@ -107,8 +113,10 @@ class RoomView:
             self.deleted = self._rooms.get(self.room_id) is None
 
 
-def view(room_id: str, at: At, rooms: Events, messages: Events, last: int) -> RoomView:
-    """The room at ``at`` from its ROOMS and MESSAGES events."""
+def view(
+    room_id: str, at: At, rooms: Events, messages: Events, last: int, reads: Events | None = None
+) -> RoomView:
+    """The room at ``at`` from its ROOMS, MESSAGES and READS events."""
     room = RoomView(room_id, at)
     kept: deque[tuple[int, events.MessageSent]] = deque(maxlen=last)
 
@@ -134,10 +142,22 @@ def view(room_id: str, at: At, rooms: Events, messages: Events, last: int) -> Ro
         until = fold_messages(lambda s, e: s <= (at.seq or 0))
         fold_rooms(lambda s, e: until is not None and time_us(e.at) <= until)
     else:
+        until = at.time_us
         fold_rooms(lambda s, e: at.time_us is None or time_us(e.at) <= at.time_us)
         fold_messages(lambda s, e: at.time_us is None or time_us(e.at) <= at.time_us)
     room.last_messages = list(kept)
+    room.read_positions = _positions(room_id, reads or [], until, at)
     return room
+
+
+def _positions(room_id: str, reads: Events, until: int | None, at: At) -> dict[str, int]:
+    """READS folded up to time ``until`` (all when it is None and the point is now)."""
+    folded = ReadPositions()
+    for _, event in reads:
+        if at != At() and (until is None or time_us(event.at) > until):
+            continue
+        folded.apply(event)
+    return folded.readers(room_id)
 
 
 async def from_streams(js: JetStreamContext, room_id: str, at: At) -> tuple[Events, Events]:
@@ -155,6 +175,23 @@ async def from_streams(js: JetStreamContext, room_id: str, at: At) -> tuple[Even
         end = at.seq if at.stream == MESSAGES and stream == MESSAGES else None
         await streams.read(js, stream, subject, take, end=end)
     return found[ROOMS], found[MESSAGES]
+
+
+async def reads_from_streams(js: JetStreamContext, room_id: str) -> Events:
+    """The room's READS events."""
+    found: Events = []
+
+    def take(msg: Stored) -> None:
+        with contextlib.suppress(events.BadEvent):
+            found.append((msg.seq, events.decode(msg.data)))
+
+    await streams.read(js, READS, subjects.reads_subject(room_id), take)
+    return found
+
+
+def reads_from_files(rooms_dir: Path, room_id: str) -> Events:
+    path = path_of(rooms_dir, room_id, READS)
+    return _decoded(lines(path)) if path.exists() else []
 
 
 def from_files(rooms_dir: Path, room_id: str) -> tuple[Events, Events]:
