@@ -85,7 +85,7 @@ export function ChatLayout() {
         <Sidebar $hidden={Boolean(roomId)} aria-label="Your rooms">
           <CreateRoomForm onCreate={create} />
           {error && <ErrorText role="alert">{error}</ErrorText>}
-          <RoomList rooms={rooms} currentRoomId={roomId} loaded={loaded} />
+          <RoomList rooms={rooms} currentRoomId={roomId} loaded={loaded} me={session.username} />
         </Sidebar>
         <Main $hidden={!roomId}>
           <Outlet />
