@@ -57,8 +57,8 @@ const Empty = styled.p`
 const unreadLabel = (n) => `${n} unread message${n === 1 ? '' : 's'}`;
 const membersText = (n) => `${n} member${n === 1 ? '' : 's'}`;
 
-function RoomRow({ room, current, me }) {
-  const unread = room.unread > 0 ? room.unread : 0;
+function RoomRow({ room, current, viewing, me }) {
+  const unread = room.unread > 0 && !viewing ? room.unread : 0; // the room on screen is being read
   const preview = previewText(room.lastMessage, me);
   return (
     <Item data-testid="room-item" data-room-id={room.roomId} data-unread={unread > 0 ? 'true' : 'false'}>
@@ -87,13 +87,20 @@ function RoomRow({ room, current, me }) {
   );
 }
 
-export function RoomList({ rooms, currentRoomId, loaded, me }) {
+/** `visible`: the tab is in view, so the open room counts as read (no badge). */
+export function RoomList({ rooms, currentRoomId, loaded, me, visible = true }) {
   if (loaded && rooms.length === 0) return <Empty>No rooms yet. Create one above.</Empty>;
   return (
     <nav aria-label="Rooms">
       <List data-testid="room-list">
         {rooms.map((room) => (
-          <RoomRow key={room.roomId} room={room} current={room.roomId === currentRoomId} me={me} />
+          <RoomRow
+            key={room.roomId}
+            room={room}
+            current={room.roomId === currentRoomId}
+            viewing={visible && room.roomId === currentRoomId}
+            me={me}
+          />
         ))}
       </List>
     </nav>

@@ -58,7 +58,7 @@ const Main = styled.main`
 
 export function ChatLayout() {
   const { session, logout } = useAuth();
-  const { rooms, loaded, error, create, connection } = useChat();
+  const { rooms, loaded, error, create, connection, visible } = useChat();
   const roomId = useMatch('/rooms/:roomId')?.params.roomId;
   const navigate = useNavigate();
 
@@ -85,7 +85,7 @@ export function ChatLayout() {
         <Sidebar $hidden={Boolean(roomId)} aria-label="Your rooms">
           <CreateRoomForm onCreate={create} />
           {error && <ErrorText role="alert">{error}</ErrorText>}
-          <RoomList rooms={rooms} currentRoomId={roomId} loaded={loaded} me={session.username} />
+          <RoomList rooms={rooms} currentRoomId={roomId} loaded={loaded} me={session.username} visible={visible} />
         </Sidebar>
         <Main $hidden={!roomId}>
           <Outlet />

@@ -72,7 +72,7 @@ function later(a, b) {
 /**
  * A live `message` for this room. It becomes the preview when it is newer than the one held;
  * it raises `unread` when someone else sent it, it is newer than anything known and the
- * user is not looking at the room (`viewing`).
+ * user is not looking at the room (`viewing`); a room looked at has nothing unread.
  */
 export function applyMessage(room, message, { me, viewing }) {
   const seq = toCount(message.seq);
@@ -84,7 +84,9 @@ export function applyMessage(room, message, { me, viewing }) {
     lastMessage: toLastMessage({ ...message, seq }),
     lastActivityAt: later(room.lastActivityAt, message.timestamp),
   };
-  if (room.unread !== null && seq > known && message.sender !== me && !viewing) next.unread = room.unread + 1;
+  if (room.unread === null) return next;
+  if (viewing) next.unread = 0; // on screen: everything in it is seen (mark_read follows)
+  else if (seq > known && message.sender !== me) next.unread = room.unread + 1;
   return next;
 }
 
