@@ -14,7 +14,10 @@ from . import errors
 from .config import RoomsSettings
 from .handlers import Limits, RoomCommands, State
 from .history import HistoryClient
+from .presence import PresenceClient
 from .projection import KnownUsers, RoomDirectory
+from .reads import ReadCommands, ReadDirectory
+from .summaries import SummaryClient
 
 log = logging.getLogger("minitalk.rooms")
 
@@ -27,6 +30,10 @@ class Runtime:
         self._state: State | None = None
         self._commands: RoomCommands | None = None
         self._history: HistoryClient | None = None
+        self._reads: ReadCommands | None = None
+        self._reads_view: Projection | None = None
+        self._summaries: SummaryClient | None = None
+        self._presence: PresenceClient | None = None
         self._verifier: tokens.TokenVerifier | None = None
 
     async def start(self, stack: AsyncExitStack) -> None:
@@ -44,8 +51,15 @@ class Runtime:
         await state.rooms_view.start()
         self._state = state
         self._commands = RoomCommands(js, state, self._limits())
+        positions = ReadDirectory()
+        self._reads_view = Projection(js, subjects.READS_STREAM, positions.project)
+        await self._reads_view.start()
+        self._reads = ReadCommands(js, self._commands, positions, self._reads_view)
         settings = self.settings
         self._history = HistoryClient(nc, settings.persister_partitions, settings.history_timeout_s)
+        timeout = settings.history_timeout_s
+        self._summaries = SummaryClient(nc, settings.persister_partitions, timeout)
+        self._presence = PresenceClient(nc, timeout)
         revoked = await stack.enter_async_context(revocation.following(js))
         key_loader = asyncio.create_task(self._load_key(js, revoked))
         stack.callback(key_loader.cancel)
@@ -58,6 +72,8 @@ class Runtime:
             return "catching up on users"
         if not self._state.rooms_view.ready.is_set():
             return "catching up on rooms"
+        if self._reads_view is None or not self._reads_view.ready.is_set():
+            return "catching up on read positions"
         if self._verifier is None:
             return "waiting for the JWT public key"
         return None
@@ -83,6 +99,24 @@ class Runtime:
         if self._history is None:
             raise errors.NotReady("starting")
         return self._history
+
+    @property
+    def reads(self) -> ReadCommands:
+        self.commands  # noqa: B018 - the same readiness check
+        assert self._reads is not None
+        return self._reads
+
+    @property
+    def summaries(self) -> SummaryClient:
+        if self._summaries is None:
+            raise errors.NotReady("starting")
+        return self._summaries
+
+    @property
+    def presence(self) -> PresenceClient:
+        if self._presence is None:
+            raise errors.NotReady("starting")
+        return self._presence
 
     def _limits(self) -> Limits:
         return Limits(
