@@ -359,7 +359,7 @@ describe('presence and read positions', () => {
     renderAt('/rooms/r1');
     act(() => h.socket.connect());
     await waitFor(() => expect(messages()).toHaveLength(1));
-    expect(screen.getByTestId('room-participants')).toHaveTextContent('Members: alice, bob, carol');
+    expect(screen.getByTestId('room-participants')).toHaveTextContent('Members: alice (you), bob, carol');
     expect(screen.queryAllByTestId('presence-dot')).toHaveLength(0); // unknown yet
     act(() => h.socket.serverEmit('presence', { roomId: 'r1', online: ['alice', 'carol'] }));
     const member = (name) => screen.getAllByTestId('member').find((el) => el.getAttribute('data-username') === name);

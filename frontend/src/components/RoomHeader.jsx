@@ -18,6 +18,7 @@ const Wrap = styled.div`
   .members { margin: 4px 0 8px; font-size: 0.85rem; color: ${(p) => p.theme.muted}; overflow-wrap: anywhere; }
   .member { display: inline-flex; align-items: center; gap: 4px; white-space: nowrap; }
   .member[data-online='true'] { color: ${(p) => p.theme.text}; }
+  .you { color: ${(p) => p.theme.muted}; }
   .online {
     display: inline-flex; align-items: center; gap: 6px; font-size: 0.85rem; white-space: nowrap;
     color: ${(p) => p.theme.muted};
@@ -36,6 +37,7 @@ function Members({ room, presence, me }) {
         <span className="member" data-testid="member" data-username={name} data-online={online === null ? undefined : String(online)}>
           {online !== null && <PresenceDot online={online} name={name} />}
           {name}
+          {name === me && <span className="you"> (you)</span>}
         </span>
       </span>
     );
