@@ -299,6 +299,7 @@ describe('presence and read positions', () => {
     expect(badge('r1')).toHaveTextContent('2 unread messages');
     expect(badge('r2')).toBeNull();
     expect(screen.getByTestId('room-preview')).toHaveTextContent('bob: hello 3');
+    expect(document.title).toBe('(2) MiniTalk');
 
     act(() => h.socket.serverEmit('message', msg(1, { roomId: 'r2', content: 'pizza?', timestamp: at(5) })));
     act(() => h.socket.serverEmit('message', msg(1, { roomId: 'r2', content: 'pizza?', timestamp: at(5) })));

@@ -30,7 +30,7 @@ export function useMarkRead({ socket, connected, roomId, viewing, target, server
         slot.state = markAcked(slot.state, lastReadSeq);
         onRead?.({ roomId, lastReadSeq });
       } else {
-        slot.state = markFailed(slot.state);
+        slot.state = markFailed(slot.state, ack?.retryAfterMs);
       }
       setTick((t) => t + 1);
     });

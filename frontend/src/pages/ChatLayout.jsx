@@ -1,3 +1,4 @@
+import { useEffect } from 'react';
 import styled from 'styled-components';
 import { Outlet, useMatch, useNavigate } from 'react-router-dom';
 import { useAuth } from '../auth/AuthContext.jsx';
@@ -5,6 +6,7 @@ import { useChat } from '../chat/ChatContext.jsx';
 import { ConnectionBanner } from '../components/ConnectionBanner.jsx';
 import { CreateRoomForm } from '../components/CreateRoomForm.jsx';
 import { RoomList } from '../components/RoomList.jsx';
+import { titleWithUnread, totalUnread } from '../state/roomSummary.js';
 import { Button, ErrorText } from '../styles/ui.js';
 
 const Shell = styled.div`
@@ -61,6 +63,14 @@ export function ChatLayout() {
   const { rooms, loaded, error, create, connection, visible } = useChat();
   const roomId = useMatch('/rooms/:roomId')?.params.roomId;
   const navigate = useNavigate();
+  const unreadTotal = totalUnread(rooms, visible ? roomId : null);
+
+  useEffect(() => {
+    document.title = titleWithUnread(unreadTotal);
+    return () => {
+      document.title = titleWithUnread(0);
+    };
+  }, [unreadTotal]);
 
   return (
     <Shell>

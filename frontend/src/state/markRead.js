@@ -7,12 +7,13 @@
 //   inFlight:   seq of the unanswered request, or null
 //   lastSentAt: epoch ms of the last request, or null
 //   failures:   consecutive failed requests (ack {ok:false} or timeout)
+//   minWaitMs:  the last refusal's retryAfterMs (rate limited), waited at least
 
 export const MARK_READ_INTERVAL_MS = 1000;
 export const MARK_READ_MAX_BACKOFF_MS = 30000;
 
 export function initialMarkRead(acked = 0) {
-  return { acked: acked ?? 0, inFlight: null, lastSentAt: null, failures: 0 };
+  return { acked: acked ?? 0, inFlight: null, lastSentAt: null, failures: 0, minWaitMs: 0 };
 }
 
 /**
@@ -25,7 +26,8 @@ export function nextMarkRead(state, { target, viewing, serverSeq, now, interval 
   if (typeof target !== 'number' || target <= Math.max(state.acked, serverSeq)) return null;
   if (state.inFlight !== null) return null; // its answer asks again
   if (state.lastSentAt === null) return { send: target };
-  const pause = Math.min(interval * 2 ** state.failures, MARK_READ_MAX_BACKOFF_MS);
+  const backoff = Math.min(interval * 2 ** state.failures, MARK_READ_MAX_BACKOFF_MS);
+  const pause = Math.max(backoff, state.failures > 0 ? state.minWaitMs || 0 : 0);
   const wait = state.lastSentAt + pause - now;
   return wait > 0 ? { waitMs: wait } : { send: target };
 }
@@ -44,8 +46,10 @@ export function markAcked(state, lastReadSeq) {
   return { ...state, inFlight: null, failures: seq < sent ? state.failures + 1 : 0, acked: Math.max(state.acked, seq) };
 }
 
-export function markFailed(state) {
-  return { ...state, inFlight: null, failures: state.failures + 1 };
+/** ack {ok:false} or a timeout; a rate-limited answer's `retryAfterMs` is waited at least. */
+export function markFailed(state, retryAfterMs = 0) {
+  const wait = typeof retryAfterMs === 'number' && retryAfterMs > 0 ? retryAfterMs : 0;
+  return { ...state, inFlight: null, failures: state.failures + 1, minWaitMs: wait };
 }
 
 /** The server's position moved (another socket of mine, or a refreshed list). */

@@ -40,6 +40,12 @@ describe('mark read', () => {
     expect(nextMarkRead(s, input({ serverSeq: 0, now: 14000 }))).toBeNull();
   });
 
+  it('waits at least what a rate-limited answer asks', () => {
+    const s = markFailed(markSent(initialMarkRead(0), 5, 0), 7000);
+    expect(nextMarkRead(s, input({ serverSeq: 0, now: 1000 }))).toEqual({ waitMs: 6000 });
+    expect(nextMarkRead(s, input({ serverSeq: 0, now: 7000 }))).toEqual({ send: 5 });
+  });
+
   it('a read from another socket of mine counts as done', () => {
     const s = serverMoved(initialMarkRead(2), 5);
     expect(nextMarkRead(s, input({ serverSeq: 2 }))).toBeNull();

@@ -115,3 +115,15 @@ export function previewText(lastMessage, me) {
   const text = lastMessage.content.replace(/\s+/g, ' ').trim();
   return who ? `${who}: ${text}` : text;
 }
+
+/** Unread messages over all rooms but the one on screen, for the tab title; 0 when unknown. */
+export function totalUnread(rooms, viewingRoomId = null) {
+  let total = 0;
+  for (const r of rooms) if (r.roomId !== viewingRoomId && r.unread > 0) total += r.unread;
+  return total;
+}
+
+/** "(4) MiniTalk" while something waits unread. */
+export function titleWithUnread(total, base = 'MiniTalk') {
+  return total > 0 ? `(${total > 99 ? '99+' : total}) ${base}` : base;
+}

@@ -1,6 +1,14 @@
 import { describe, it, expect } from 'vitest';
 import { roomsReducer } from './rooms.js';
-import { applyMessage, applyRead, listHasReadPositions, previewText, summaryOf } from './roomSummary.js';
+import {
+  applyMessage,
+  applyRead,
+  listHasReadPositions,
+  previewText,
+  summaryOf,
+  titleWithUnread,
+  totalUnread,
+} from './roomSummary.js';
 
 const at = (minute) => `2026-12-04T10:${String(minute).padStart(2, '0')}:00.000000Z`;
 const msg = (seq, extra = {}) => ({ id: `m${seq}`, seq, roomId: 'r1', sender: 'bob', content: `hi ${seq}`, timestamp: at(seq), ...extra });
@@ -110,5 +118,20 @@ describe('ordering by activity', () => {
       room: { roomId: 'r1', participants: ['alice', 'bob'] },
     });
     expect(kept[0]).toMatchObject({ unread: 3, lastMessage: { seq: 2 }, participants: ['alice', 'bob'] });
+  });
+});
+
+describe('tab title', () => {
+  it('sums the unread of the rooms not on screen; unknown counts count 0', () => {
+    const rooms = [
+      { roomId: 'a', unread: 3 },
+      { roomId: 'b', unread: null },
+      { roomId: 'c', unread: 2 },
+    ];
+    expect(totalUnread(rooms)).toBe(5);
+    expect(totalUnread(rooms, 'a')).toBe(2);
+    expect(titleWithUnread(5)).toBe('(5) MiniTalk');
+    expect(titleWithUnread(0)).toBe('MiniTalk');
+    expect(titleWithUnread(150)).toBe('(99+) MiniTalk');
   });
 });
