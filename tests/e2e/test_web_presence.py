@@ -111,6 +111,9 @@ async def test_unread_new_messages_line_and_presence(
     await expect(lunch_b.get_by_test_id("unread-badge")).to_have_attribute("data-count", "1")
     await expect(weekend_b).to_be_visible()
     await expect(weekend_b.get_by_test_id("unread-badge")).to_have_count(0)
+    await page_b.set_viewport_size({"width": 360, "height": 740})
+    await expect(lunch_b.get_by_test_id("room-preview")).to_be_visible()
+    await shots.take(page_b, "bob-room-list-after-reload-phone")
 
     # bob leaves for good: alice sees him offline after the grace
     await ctx_b.close()
