@@ -36,6 +36,10 @@ _VARYING = [
     ("time", r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)?"),
     ("id", r"[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}"),
 ]
+#: Issue 15's presence events: sent at connect, join and on presence ticks, so their number and
+#: order depend on timing; left out here (tests/e2e/test_presence_reads.py checks them). The
+#: REST answers that gained fields (the room list) are in the recording.
+_TIMED_EVENTS = tuple(f'42["{name}",' for name in ("presence", "presence_changed"))
 _SEQ = re.compile(r'("seq":\s*)(\d+)')
 _SID = re.compile(r'("sid":\s*")([^"]+)(")')
 
@@ -118,6 +122,8 @@ class RawSocket:
                 continue
             if frame.data == "2":
                 await self.ws.send_str("3")
+                continue
+            if frame.data.startswith(_TIMED_EVENTS):
                 continue
             await self.inbox.put(frame.data)
 
