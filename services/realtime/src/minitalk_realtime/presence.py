@@ -82,6 +82,8 @@ class Presence:
         self._subs: list[Subscription] = []
         self.traffic = Traffic()
         counts.on_change = self._on_count
+        for username in counts.users():  # what the bucket told before this hook was set
+            self._on_count(username)
 
     def is_online(self, username: str) -> bool:
         return username in self._online

@@ -71,6 +71,10 @@ class SocketCounts:
         )
         return self._mine.get(username, 0) + live
 
+    def users(self) -> list[str]:
+        """Every user with a count here or on another process (live or not)."""
+        return list({*self._mine, *self._others})
+
     def _live(self, replica: str, seen: float, now: float) -> bool:
         heard = self._heard.get(replica)
         if heard is not None:
