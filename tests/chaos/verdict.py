@@ -53,16 +53,24 @@ class Verdict:
     extra: str = ""
 
     def line(self) -> str:
-        load = os.getloadavg()[0]
-        return (
-            f"chaos {self.name}: sent {self.sent}, acked {self.acked}, refused-then-resent "
-            f"{self.resent} ({self.refusals} refusals, {self.timeouts} ack timeouts, {self.drops} connections dropped before the ack), unacked "
-            f"{self.unacked}, held back {self.held_back}, lost {self.lost}, duplicated "
-            f"{self.duplicated}, missing on sockets {self.missing}, live misses "
-            f"{self.live_misses}, max time to receive {self.max_receive:.1f} s, recovery "
-            f"{self.recovery:.1f} s, reconnects {self.reconnects}, REST ok/failed "
-            f"{self.rest_ok}/{self.rest_failed}{self.extra}, load average {load:.1f}"
-        )
+        parts = [
+            f"sent {self.sent}",
+            f"acked {self.acked}",
+            f"resent {self.resent} ({self.refusals} refusals, {self.timeouts} ack timeouts, "
+            f"{self.drops} acks lost with their connection)",
+            f"unacked {self.unacked}",
+            f"held back {self.held_back}",
+            f"lost {self.lost}",
+            f"duplicated {self.duplicated}",
+            f"missing on sockets {self.missing}",
+            f"live misses {self.live_misses}",
+            f"max time to receive {self.max_receive:.1f} s",
+            f"recovery {self.recovery:.1f} s",
+            f"reconnects {self.reconnects}",
+            f"REST ok/failed {self.rest_ok}/{self.rest_failed}{self.extra}",
+            f"load average {os.getloadavg()[0]:.1f}",
+        ]
+        return f"chaos {self.name}: " + ", ".join(parts)
 
     def check(self, bound_s: float, live: bool = True) -> None:
         """Must show 1 (and, with ``live``, nothing missed by sockets that stayed up)."""
