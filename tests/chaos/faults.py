@@ -109,3 +109,37 @@ async def chaos_run(
         return verdict
     finally:
         await load.close()
+
+
+async def history_catches_up(load: ChatLoad, timeout: float = 60.0) -> float:
+    """Seconds until the history holds the last message acked so far (the persister's lag as a
+    user reading history sees it)."""
+    began = load.now()
+    last = max(load.acked(), key=lambda s: s.acked_at or 0.0)
+    token = load.tokens[load.rooms[last.room][0]]
+    while load.now() - began < timeout:
+        page = await load.http.get(
+            f"/api/chatrooms/{last.room}/messages",
+            params={"after": (last.seq or 1) - 1, "limit": 1},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        if page.status_code == 200 and [m["id"] for m in page.json()] == [last.id]:
+            return load.now() - began
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"history did not reach seq {last.seq} within {timeout} s")
+
+
+async def not_in_history(load: ChatLoad) -> int:
+    """Acked messages the history does not hold yet (each room's last stored seq against its
+    acks)."""
+    behind = 0
+    for room, names in load.rooms.items():
+        page = await load.http.get(
+            f"/api/chatrooms/{room}/messages",
+            params={"limit": 1},
+            headers={"Authorization": f"Bearer {load.tokens[names[0]]}"},
+        )
+        assert page.status_code == 200, page.text
+        last = max((m["seq"] for m in page.json()), default=0)
+        behind += sum(1 for s in load.acked() if s.room == room and (s.seq or 0) > last)
+    return behind

@@ -8,6 +8,7 @@
 - live misses: a socket connected the whole time from a message's first send until
   ``LIVE_GRACE_S`` after its ack that did not receive it live on that connection (what h-live's
   delivery from the stream fixes: a realtime process dying between PubAck and delivery);
+- longest wait for an ack: from a message's first send to its ack (the sender's spinner);
 - max receive: the longest time from a message's ack to its arrival on a member's socket;
 - recovery: from the fault to the end of the last trouble a client met (a refused, unanswered
   or put-off send until its ack, a reconnect, a catch-up, a failed REST request).
@@ -44,6 +45,7 @@ class Verdict:
     missing: int
     live_misses: int
     max_receive: float
+    max_ack_wait: float
     recovery: float
     reconnects: int
     catch_up_failures: int
@@ -64,6 +66,7 @@ class Verdict:
             f"duplicated {self.duplicated}",
             f"missing on sockets {self.missing}",
             f"live misses {self.live_misses}",
+            f"longest wait for an ack {self.max_ack_wait:.1f} s",
             f"max time to receive {self.max_receive:.1f} s",
             f"recovery {self.recovery:.1f} s",
             f"reconnects {self.reconnects}",
@@ -110,6 +113,7 @@ def judge(
         missing=sum(len(load.missing(m)) for m in members),
         live_misses=sum(_live_misses(m, acked) for m in members),
         max_receive=max(_delays(members, acked), default=0.0),
+        max_ack_wait=max((s.acked_at - s.first_at for s in acked if s.acked_at), default=0.0),
         recovery=_recovery(load, fault_at),
         reconnects=sum(m.reconnects for m in members),
         catch_up_failures=sum(m.catch_up_failures for m in members),
