@@ -46,6 +46,7 @@ class Epoch:
     end: float | None = None
     first_live: dict[str, int] = field(default_factory=dict)  # room -> first seq seen live
     closed: asyncio.Event = field(default_factory=asyncio.Event)
+    resume: dict[str, int] = field(default_factory=dict)  # room -> the catch-up's after=
 
 
 class Member:
@@ -94,7 +95,7 @@ class Member:
 
     async def _connected(self) -> None:
         resume = dict(self.last_seq)
-        self.epochs.append(Epoch(self.clock()))
+        self.epochs.append(Epoch(self.clock(), resume=resume))
         if len(self.epochs) > 1:
             task = asyncio.create_task(self._catch_up(len(self.epochs) - 1, resume))
             self._tasks.add(task)

@@ -4,7 +4,8 @@
 - lost: acked messages missing from their room's history; duplicated: history entries of an id
   seen before in that room (or an acked id stored under another seq);
 - unacked: messages never acked before their deadline (resent all along);
-- missing: (socket, acked message of its rooms) pairs never received, live or repaired;
+- missing: (socket, acked message of its rooms) pairs never received, live or repaired (and
+  of those, how many lay behind the cursor a reconnect caught up from);
 - live misses: a socket connected the whole time from a message's first send until
   ``LIVE_GRACE_S`` after its ack that did not receive it live on that connection (what h-live's
   delivery from the stream fixes: a realtime process dying between PubAck and delivery);
@@ -43,6 +44,7 @@ class Verdict:
     lost: int
     duplicated: int
     missing: int
+    behind_cursor: int
     live_misses: int
     max_receive: float
     max_ack_wait: float
@@ -64,7 +66,7 @@ class Verdict:
             f"held back {self.held_back}",
             f"lost {self.lost}",
             f"duplicated {self.duplicated}",
-            f"missing on sockets {self.missing}",
+            f"missing on sockets {self.missing} ({self.behind_cursor} behind a catch-up cursor)",
             f"live misses {self.live_misses}",
             f"longest wait for an ack {self.max_ack_wait:.1f} s",
             f"max time to receive {self.max_receive:.1f} s",
@@ -111,6 +113,7 @@ def judge(
         lost=sum(1 for s in acked if s.id not in stored),
         duplicated=duplicated,
         missing=sum(len(load.missing(m)) for m in members),
+        behind_cursor=sum(_behind_cursor(m, load.missing(m)) for m in members),
         live_misses=sum(_live_misses(m, acked) for m in members),
         max_receive=max(_delays(members, acked), default=0.0),
         max_ack_wait=max((s.acked_at - s.first_at for s in acked if s.acked_at), default=0.0),
@@ -132,6 +135,17 @@ def _delays(members: list[Member], acked: list[Sent]) -> list[float]:
             if got is not None and s.acked_at is not None:
                 found.append(max(got.at - s.acked_at, 0.0))
     return found
+
+
+def _behind_cursor(member: Member, missing: list[Sent]) -> int:
+    """Missing messages a reconnect's catch-up skipped: the socket had seen a later seq of the
+    room live before it dropped (live order is not seq order across replicas on main), so
+    ``after=<last seq seen>`` started past them - the web app's cursor does the same."""
+    return sum(
+        1
+        for s in missing
+        if any(0 < (s.seq or 0) < e.resume.get(s.room, 0) for e in member.epochs[1:])
+    )
 
 
 def _live_misses(member: Member, acked: list[Sent]) -> int:
