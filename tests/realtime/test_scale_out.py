@@ -1,4 +1,5 @@
-"""Several realtime processes serve one room; every socket gets every message exactly once."""
+"""Several realtime processes serve one room; every socket gets every message exactly once, in
+seq order (each process follows the MESSAGES stream)."""
 
 from __future__ import annotations
 
@@ -45,6 +46,8 @@ async def test_two_processes_deliver_every_message_once_to_every_socket(
         assert set(received) == every_id
         for ids in sent:  # each sender's messages arrive in the order sent
             assert [i for i in received if i in set(ids)] == ids
+        seqs = [m["seq"] for m in client.messages("big")]
+        assert seqs == sorted(seqs)  # every socket sees the room in stream order
     assert [m["id"] for m in sockets[1].messages("other")] == [other["id"]]
     assert sockets[2].messages("other") == []
     assert sockets[3].messages("other") == []

@@ -178,7 +178,7 @@ export function addPending(room, { clientMsgId, roomId, sender, content, timesta
   return { ...room, entries: [...room.entries, entry] };
 }
 
-/** ack {ok:true,id,seq,timestamp} for clientMsgId. */
+/** ack {ok:true,id,seq,timestamp} for clientMsgId: the entry is sent, in its place by seq. */
 export function ackSent(room, clientMsgId, ack) {
   const seq = toSeq(ack.seq);
   const pendingIdx = room.entries.findIndex((e) => e.clientMsgId === clientMsgId);
@@ -204,9 +204,10 @@ export function ackSent(room, clientMsgId, ack) {
   } else {
     return room;
   }
-  const next = { ...room, entries: sortEntries(entries) };
-  if (room.live && seq != null) next.syncedSeq = maxOf(room.syncedSeq, seq);
-  return next;
+  // The cursor stays: the ack can come before earlier messages of the room reach this socket
+  // (each process delivers what the stream stores, in order, but the ack does not wait for it);
+  // the message's own live copy moves the cursor once everything before it has arrived.
+  return { ...room, entries: sortEntries(entries) };
 }
 
 /** ack {ok:false,error} or timeout. A message already stored stays sent. */

@@ -47,11 +47,6 @@ def message_subject(room_id: str) -> str:
     return f"messages.{token(room_id)}"
 
 
-def deliver_subject(room_id: str) -> str:
-    """Core NATS subject carrying a message after JetStream stored it (live fan-out)."""
-    return f"deliver.{token(room_id)}"
-
-
 def typing_subject(room_id: str) -> str:
     """Core NATS subject for ephemeral typing notices, never stored."""
     return f"typing.{token(room_id)}"
@@ -68,7 +63,7 @@ def all_of(stream: str) -> str:
 
 
 def room_of(subject: str) -> str:
-    """The room id of a ``rooms.<id>``, ``messages.<id>``, ``deliver.<id>`` or ``typing.<id>``."""
+    """The room id of a ``rooms.<id>``, ``messages.<id>`` or ``typing.<id>``."""
     return subject.rsplit(".", 1)[-1]
 
 

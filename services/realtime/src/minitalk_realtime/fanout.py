@@ -1,9 +1,9 @@
 """Which local sockets are in which room, and the core NATS subscriptions that follow it.
 
-A process subscribes to ``deliver.<roomId>`` and ``typing.<roomId>`` only while at least one of
-its sockets is in that room, and unsubscribes when the last one leaves. Every realtime process
-does the same, so a message published once on ``deliver.<roomId>`` reaches each socket in the
-room exactly once, whichever process holds it.
+Messages come from the MESSAGES stream (``livefeed.py``): the hub asks ``members`` which local
+sockets a stored message goes to. Typing notices stay on core NATS: a process subscribes to
+``typing.<roomId>`` only while at least one of its sockets is in that room, and unsubscribes
+when the last one leaves.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 
-from minitalk_common import metrics, subjects, telemetry
+from minitalk_common import subjects, telemetry
 from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
@@ -27,12 +27,10 @@ class Fanout:
     def __init__(
         self,
         nc: NATS,
-        on_deliver: RoomHandler,
         on_typing: RoomHandler,
     ) -> None:
         self._nc = nc
         self._routes: list[tuple[Callable[[str], str], RoomHandler]] = [
-            (subjects.deliver_subject, on_deliver),
             (subjects.typing_subject, on_typing),
         ]
         self._sids: dict[str, set[str]] = {}
@@ -40,11 +38,10 @@ class Fanout:
         self._subs: dict[str, list[Subscription]] = {}
         self._lock = asyncio.Lock()
 
-    def count_delivered(self, room_id: str) -> int:
-        """Count a deliver to the local sockets of ``room_id``; how many there are."""
-        count = len(self._sids.get(room_id, ()))
-        metrics.MESSAGES_DELIVERED.add(count)
-        return count
+    def members(self, room_id: str) -> set[str] | None:
+        """The local sockets in ``room_id`` (the live set: copy it before any ``await``), or
+        None when there is none; the cheapest check, made for every stored message."""
+        return self._sids.get(room_id)
 
     def sids_in(self, room_id: str) -> list[str]:
         return list(self._sids.get(room_id, ()))
@@ -95,14 +92,11 @@ class Fanout:
 
     async def _subscribe(self, subject: str, handler: RoomHandler) -> Subscription:
         """Subscribe ``handler``; each message is handled in a CONSUMER span parented on its
-        headers' trace context, and a deliver counts once per local socket it reaches."""
+        headers' trace context."""
         room_id = subjects.room_of(subject)
-        counted = subject == subjects.deliver_subject(room_id)
 
         async def on_msg(msg: Msg) -> None:
             with telemetry.consumer_span(msg.subject, msg.headers):
-                if counted:
-                    metrics.MESSAGES_DELIVERED.add(len(self._sids.get(room_id, ())))
                 try:
                     await handler(room_id, msg.data)
                 except Exception:

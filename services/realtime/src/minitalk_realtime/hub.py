@@ -1,5 +1,6 @@
 """The live chat of one realtime process: who is connected, which rooms they are in, and what
-happens when they send, type, join or leave, or when the ROOMS stream changes membership.
+happens when they send, type, join or leave, when the MESSAGES stream stores a message, or when
+the ROOMS stream changes membership.
 
 Transport-free: it speaks to sockets only through ``Emitter.emit`` (the Socket.IO server).
 """
@@ -10,15 +11,17 @@ import logging
 from typing import Any, Protocol
 
 import msgspec
-from minitalk_common import events, subjects, telemetry
+from minitalk_common import events, metrics, subjects, telemetry
 from minitalk_common.chat.membership import Change, Membership
-from minitalk_common.chat.messages import LiveMessage
+from minitalk_common.chat.messages import live_message
 from minitalk_common.projection import CatchUpFailed, Projection
 from nats.aio.client import Client as NATS
+from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 
 from .errors import NotAMember, NotReady, UnknownRoom
 from .fanout import Fanout
+from .livefeed import LiveFeed
 from .messages import MessageSender
 from .payloads import SendMessage, Typing
 from .sessions import Sessions
@@ -40,23 +43,31 @@ class TypingNotice(msgspec.Struct, frozen=True, rename="camel"):
 
 class Hub:
     def __init__(
-        self, js: JetStreamContext, nc: NATS, emitter: Emitter, publish_timeout: float
+        self,
+        js: JetStreamContext,
+        nc: NATS,
+        emitter: Emitter,
+        publish_timeout: float,
+        live_heartbeat: float,
     ) -> None:
         self._js = js
         self._nc = nc
         self._emitter = emitter
         self.membership = Membership()
         self.sessions = Sessions()
-        # ``nc`` has no echo: what this process publishes on deliver.* and typing.* it gives
-        # its own sockets itself
-        self.fanout = Fanout(nc, self._on_deliver, self._on_typing)
-        self.sender = MessageSender(js, nc, publish_timeout, self._deliver_local)
+        # ``nc`` has no echo: what this process publishes on typing.* it gives its own sockets
+        # itself
+        self.fanout = Fanout(nc, self._on_typing)
+        self.sender = MessageSender(js, publish_timeout)
         self.projection = Projection(js, subjects.ROOMS_STREAM, self._apply)
+        self.live = LiveFeed(nc, js, self._on_stored, live_heartbeat)
 
     async def start(self) -> None:
+        await self.live.start()  # from the stream's end now: nothing stored later is missed
         await self.projection.start()
 
     async def close(self) -> None:
+        await self.live.close()
         await self.fanout.close()
 
     # -- sockets ----------------------------------------------------------------------------
@@ -122,22 +133,25 @@ class Hub:
 
     # -- NATS -------------------------------------------------------------------------------
 
-    async def _on_deliver(self, room_id: str, data: bytes) -> None:
-        sids = self.fanout.sids_in(room_id)
-        if sids:
-            await self._emitter.emit("message", msgspec.json.decode(data), to=sids)
-
-    async def _deliver_local(
-        self, room_id: str, wire: LiveMessage, headers: dict[str, str] | None
-    ) -> None:
-        """A message this process published: straight to its own sockets in the room."""
-        if self.fanout.count_delivered(room_id):
-            sids = self.fanout.sids_in(room_id)
-            try:
-                with telemetry.consumer_span(subjects.deliver_subject(room_id), headers):
-                    await self._emitter.emit("message", wire, to=sids)
-            except Exception:
-                log.exception("local delivery to room %s failed", room_id)
+    async def _on_stored(self, msg: Msg, seq: int) -> None:
+        """Live feed callback: a message the stream stored at ``seq`` goes to this process's
+        sockets in its room. Nothing is decoded for a room without local sockets; an event
+        that is not a ``MessageSent`` (or not one of ours) is skipped."""
+        room_id = subjects.room_of(msg.subject)
+        members = self.fanout.members(room_id)
+        if not members:
+            return
+        sids = list(members)
+        try:
+            event = events.decode(msg.data)
+        except events.BadEvent as exc:
+            log.debug("%s seq %d: not an event we know: %s", msg.subject, seq, exc)
+            return
+        if not isinstance(event, events.MessageSent) or event.room_id != room_id:
+            return
+        metrics.MESSAGES_DELIVERED.add(len(sids))
+        with telemetry.consumer_span(msg.subject, msg.headers, event.id):
+            await self._emitter.emit("message", live_message(event, seq, event.at), to=sids)
 
     async def _on_typing(self, room_id: str, data: bytes) -> None:
         notice = msgspec.json.decode(data, type=TypingNotice)

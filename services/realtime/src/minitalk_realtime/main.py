@@ -85,7 +85,9 @@ def build_app(settings: RealtimeSettings) -> Any:
             nc = await stack.enter_async_context(connecting)
             js = nc.jetstream()
             await bus.ensure_streams(js, settings)
-            hub = Hub(js, nc, RoomEmitter(sio), settings.publish_timeout_s)
+            hub = Hub(
+                js, nc, RoomEmitter(sio), settings.publish_timeout_s, settings.live_heartbeat_s
+            )
             runtime.hub = hub
             stack.push_async_callback(hub.close)
             await hub.start()
@@ -104,7 +106,10 @@ def build_app(settings: RealtimeSettings) -> Any:
             )
             stack.callback(collector.cancel)
             stack.push_async_callback(sio.shutdown)
-            lag = {(subjects.ROOMS_STREAM, "realtime-rooms"): lambda: hub.projection.seq}
+            lag = {
+                (subjects.ROOMS_STREAM, "realtime-rooms"): lambda: hub.projection.seq,
+                (subjects.MESSAGES_STREAM, "realtime-live"): lambda: hub.live.last_seq,
+            }
             await stack.enter_async_context(metrics.projection_lag(js, lag))
             yield
 

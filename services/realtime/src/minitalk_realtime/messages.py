@@ -1,39 +1,31 @@
-"""Sending a message: store it in JetStream, acknowledge, then deliver it live once.
+"""Sending a message: store it in JetStream, then acknowledge.
 
-The sender is acknowledged only after JetStream has stored the ``MessageSent`` (its PubAck). The
-wire message then goes out once on core ``deliver.<roomId>``, and only when the PubAck is not a
-duplicate: a resend with the same ``clientMsgId`` has the same event id (``Nats-Msg-Id``), is
-stored once, gets the first message's id, seq and timestamp, and never reaches the room twice.
-
-With ``local`` the publishing process gives its own sockets the message itself, right after the
-sender's ack: its NATS connection has no echo (``no_echo``), so ``deliver.<roomId>`` reaches
-only the other processes.
+The sender is acknowledged only after JetStream has stored the ``MessageSent`` (its PubAck).
+Nothing is published after that: every realtime process delivers what the MESSAGES stream
+stores (``livefeed.py``), so a process that dies right after the PubAck loses no live copy. A
+resend with the same ``clientMsgId`` has the same event id (``Nats-Msg-Id``): JetStream stores
+it once (a duplicate PubAck), so it never reaches the room twice, and its ack carries the first
+message's id, seq and timestamp.
 """
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
 import uuid
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 import msgspec
 import nats.errors
-from minitalk_common import bus, events, metrics, subjects, telemetry
-from minitalk_common.chat.messages import LiveMessage, live_message, timestamp
-from nats.aio.client import Client as NATS
+from minitalk_common import bus, events, metrics, subjects
+from minitalk_common.chat.messages import timestamp
 from nats.js import JetStreamContext
 
 from .errors import NotStored
 from .payloads import SendMessage
 
 log = logging.getLogger("minitalk.realtime.messages")
-
-#: Delivers (room id, wire message, the publish's headers) to this process's own sockets.
-LocalDelivery = Callable[[str, LiveMessage, dict[str, str] | None], Any]
 
 #: Namespace of the event ids derived from ``[sender, roomId, clientMsgId]``.
 NAMESPACE = uuid.UUID("6f0f5a1e-8d3c-4d0e-9a53-1c2b8f5e7a10")
@@ -62,23 +54,12 @@ def event_id(sender: str, room_id: str, client_msg_id: str | None) -> str:
 
 
 class MessageSender:
-    def __init__(
-        self,
-        js: JetStreamContext,
-        nc: NATS,
-        timeout: float,
-        local: LocalDelivery | None = None,
-    ) -> None:
-        """``local``: this process's own sockets, when its NATS connection has no echo (see the
-        module's doc)."""
+    def __init__(self, js: JetStreamContext, timeout: float) -> None:
         self._js = js
-        self._nc = nc
         self._timeout = timeout
-        self._local = local
-        self._pending: set[asyncio.Task[Any]] = set()
 
     async def send(self, sender: str, command: SendMessage) -> dict[str, Any]:
-        """Store, then deliver; the acknowledgement ``{ok, id, seq, timestamp}``."""
+        """Store; the acknowledgement ``{ok, id, seq, timestamp}``."""
         event = events.MessageSent(
             id=event_id(sender, command.room_id, command.client_msg_id),
             actor=sender,
@@ -91,7 +72,6 @@ class MessageSender:
         at = await self._stored_at(seq, event.at) if duplicate else event.at
         if not duplicate:
             metrics.MESSAGES_PUBLISHED.add(1)
-            await self._deliver(event, seq, at)
         return {"ok": True, "id": event.id, "seq": seq, "timestamp": timestamp(at)}
 
     async def _store(self, event: events.MessageSent) -> tuple[int, bool]:
@@ -112,19 +92,3 @@ class MessageSender:
             log.warning("could not read back message at seq %d: %r", seq, exc)
             return fallback
         return stored.at
-
-    async def _deliver(self, event: events.MessageSent, seq: int, at: datetime) -> None:
-        wire = live_message(event, seq, at)
-        data = msgspec.json.encode(wire)
-        subject = subjects.deliver_subject(event.room_id)
-        local = self._local
-        headers = None
-        try:
-            headers = await telemetry.publish(self._nc, subject, data, message_id=event.id)
-        except nats.errors.Error as exc:  # stored: history still has it after a reconnect
-            log.warning("live delivery of message %s failed: %r", event.id, exc)
-        if local is not None:
-            # a task: it runs once this handler has returned, so the sender's ack goes first
-            task = asyncio.create_task(local(event.room_id, wire, headers))
-            self._pending.add(task)
-            task.add_done_callback(self._pending.discard)
