@@ -106,6 +106,8 @@ async def chaos_run(
         verdict = judge(name, load, history, fault_at)
         verdict.extra = extra
         print("\n" + verdict.line(), file=sys.stderr)
+        if verdict.missing:
+            _explain_missing(load)
         return verdict
     finally:
         await load.close()
@@ -143,3 +145,32 @@ async def not_in_history(load: ChatLoad) -> int:
         last = max((m["seq"] for m in page.json()), default=0)
         behind += sum(1 for s in load.acked() if s.room == room and (s.seq or 0) > last)
     return behind
+
+
+def _explain_missing(load: ChatLoad, limit: int = 4) -> None:
+    """The first few missing (socket, message) pairs with the socket's connections around them."""
+    shown = 0
+    for m in load.members:
+        for s in load.missing(m)[:2]:
+            got = sorted(
+                (g.seq, round(g.at, 2), g.epoch)
+                for g in m.got.values()
+                if g.room == s.room and abs(g.seq - (s.seq or 0)) < 30
+            )
+            epochs = [
+                (
+                    round(e.start, 2),
+                    e.end and round(e.end, 2),
+                    e.resume.get(s.room),
+                    e.first_live.get(s.room),
+                )
+                for e in m.epochs
+            ]
+            print(
+                f"missing {m.username} seq {s.seq} sent {s.first_at:.2f} acked {s.acked_at:.2f} "
+                f"epochs {epochs} got near {got}",
+                file=sys.stderr,
+            )
+            shown += 1
+            if shown >= limit:
+                return

@@ -67,7 +67,7 @@ class Member:
         self.live: dict[tuple[str, int], int] = {}  # (id, epoch) -> times received live
         self.epochs: list[Epoch] = []
         self.last_seq: dict[str, int] = dict.fromkeys(rooms, 0)
-        self.catch_ups: list[tuple[float, float, int]] = []  # (began, done, repaired)
+        self.catch_ups: list[tuple[int, float, int]] = []  # (epoch, done, repaired)
         self.catch_up_failures = 0
         self.sends_open = 0
         self.load_over = False
@@ -88,6 +88,14 @@ class Member:
     @property
     def connected(self) -> bool:
         return bool(self.epochs) and self.epochs[-1].end is None and self.sio.connected
+
+    def outages(self) -> list[float]:
+        """Per reconnect: from the drop until the catch-up had every room (seconds)."""
+        found = []
+        for epoch, done, _ in self.catch_ups:
+            dropped = self.epochs[epoch - 1].end
+            found.append(done - (dropped if dropped is not None else self.epochs[epoch].start))
+        return found
 
     @property
     def reconnects(self) -> int:
@@ -120,13 +128,13 @@ class Member:
         self.last_seq[room] = max(self.last_seq.get(room, 0), seq)
 
     async def _catch_up(self, epoch: int, resume: dict[str, int]) -> None:
-        began, repaired = self.clock(), 0
+        repaired = 0
         for room in self.rooms:
             try:
                 repaired += await self._catch_up_room(epoch, room, resume.get(room, 0))
             except (AssertionError, httpx.HTTPError):
                 self.catch_up_failures += 1
-        self.catch_ups.append((began, self.clock(), repaired))
+        self.catch_ups.append((epoch, self.clock(), repaired))
 
     async def _catch_up_room(self, epoch: int, room: str, cursor: int) -> int:
         """Pages of ``after=cursor`` until the history holds the room's first live message of

@@ -11,6 +11,7 @@
   delivery from the stream fixes: a realtime process dying between PubAck and delivery);
 - longest wait for an ack: from a message's first send to its ack (the sender's spinner);
 - max receive: the longest time from a message's ack to its arrival on a member's socket;
+- reconnects, and the longest time from a socket's drop until its catch-up had every room;
 - recovery: from the fault to the end of the last trouble a client met (a refused, unanswered
   or put-off send until its ack, a reconnect, a catch-up, a failed REST request).
 """
@@ -50,6 +51,7 @@ class Verdict:
     max_ack_wait: float
     recovery: float
     reconnects: int
+    max_outage: float
     catch_up_failures: int
     rest_ok: int
     rest_failed: int
@@ -71,7 +73,7 @@ class Verdict:
             f"longest wait for an ack {self.max_ack_wait:.1f} s",
             f"max time to receive {self.max_receive:.1f} s",
             f"recovery {self.recovery:.1f} s",
-            f"reconnects {self.reconnects}",
+            f"reconnects {self.reconnects} (longest drop to caught up {self.max_outage:.1f} s)",
             f"REST ok/failed {self.rest_ok}/{self.rest_failed}{self.extra}",
             f"load average {os.getloadavg()[0]:.1f}",
         ]
@@ -119,6 +121,7 @@ def judge(
         max_ack_wait=max((s.acked_at - s.first_at for s in acked if s.acked_at), default=0.0),
         recovery=_recovery(load, fault_at),
         reconnects=sum(m.reconnects for m in members),
+        max_outage=max((o for m in members for o in m.outages()), default=0.0),
         catch_up_failures=sum(m.catch_up_failures for m in members),
         rest_ok=sum(1 for _, _, ok in load.rest if ok),
         rest_failed=sum(1 for _, _, ok in load.rest if not ok),
