@@ -102,12 +102,25 @@ class Member:
         return max(len(self.epochs) - 1, 0)
 
     async def _connected(self) -> None:
+        self._open_epoch()
+
+    def _open_epoch(self) -> int:
+        """The current connection; a new one (and its catch-up) if the last one ended.
+
+        python-engineio hands each packet to its own task, so a live message of a new
+        connection may be handled before that connection's ``connect``: it opens the
+        connection here, before it moves the cursor (else ``after=`` would skip the messages
+        between the drop and it)."""
+        if self.epochs and self.epochs[-1].end is None:
+            return len(self.epochs) - 1
         resume = dict(self.last_seq)
         self.epochs.append(Epoch(self.clock(), resume=resume))
-        if len(self.epochs) > 1:
-            task = asyncio.create_task(self._catch_up(len(self.epochs) - 1, resume))
+        epoch = len(self.epochs) - 1
+        if epoch > 0:
+            task = asyncio.create_task(self._catch_up(epoch, resume))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
+        return epoch
 
     async def _gone(self, *reason: Any) -> None:
         if self.epochs and self.epochs[-1].end is None:
@@ -115,7 +128,7 @@ class Member:
             self.epochs[-1].closed.set()
 
     async def _message(self, data: dict[str, Any]) -> None:
-        epoch = len(self.epochs) - 1
+        epoch = self._open_epoch()
         self.epochs[epoch].first_live.setdefault(data["roomId"], data["seq"])
         key = (data["id"], epoch)
         self.live[key] = self.live.get(key, 0) + 1
