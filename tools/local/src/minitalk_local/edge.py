@@ -60,7 +60,11 @@ def render_server(
     """The server config; the limits come from ``env`` (default: this process's environment)."""
 
     def servers(ports: Sequence[int]) -> str:
-        return "\n    ".join(f"server 127.0.0.1:{p};" for p in ports)
+        # max_fails=0: a replica that refused a connection is not set aside for nginx's 10 s
+        # fail_timeout (nginx tries the next one at once, proxy_next_upstream error). With the
+        # default, a replica killed and restarted within 10 s of the other's death left the edge
+        # with "no live upstreams" (502) though one was back (tests/chaos, issue 14).
+        return "\n    ".join(f"server 127.0.0.1:{p} max_fails=0;" for p in ports)
 
     values = {
         "LISTEN": listen,
