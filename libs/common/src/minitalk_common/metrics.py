@@ -13,6 +13,10 @@ The export interval is the SDK's ``OTEL_METRIC_EXPORT_INTERVAL`` (milliseconds, 
 - ``minitalk.realtime.sockets`` (gauge): Socket.IO connections a realtime process holds;
 - ``minitalk.persister.batch.size`` (histogram): lines in one written batch;
 - ``minitalk.persister.flush.duration`` (histogram, s): write + fsync of a batch;
+- ``minitalk.persister.write_errors`` (counter): batch writes the disk refused (ENOSPC, EDQUOT,
+  EIO, ...; ``error.type`` is the errno name), each retried;
+- ``minitalk.persister.disk_full`` (gauge): 1 while the persister's writes fail for lack of
+  space, else 0 (persister's ``main``);
 - ``minitalk.projection.lag`` (gauge): a stream's last sequence minus the one a projection
   (rooms, realtime) or a persister consumer has applied.
 """
@@ -103,6 +107,11 @@ FLUSH_DURATION = meter().create_histogram(
     explicit_bucket_boundaries_advisory=[
         *(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
     ],
+)
+WRITE_ERRORS = meter().create_counter(
+    "minitalk.persister.write_errors",
+    unit="{error}",
+    description="Batch writes the disk refused (each retried; error.type is the errno name)",
 )
 
 

@@ -17,7 +17,7 @@ from opentelemetry import trace
 from .config import PersisterSettings
 from .roomfile import BadEntry, Entry, make_entry
 from .stats import StreamStats
-from .store import RoomStore
+from .store import RoomStore, WriteFailed, Written
 
 log = logging.getLogger("minitalk.persister.batch")
 tracer = trace.get_tracer("minitalk.persister")
@@ -76,7 +76,10 @@ class BatchWriter:
 
     async def write(self, batch: Batch) -> None:
         """Write a batch in a span linked to the trace of every event in it; the span and the
-        metrics record its size, the rooms it touched and the write + fsync time."""
+        metrics record its size, the rooms it touched and the write + fsync time.
+
+        Raises ``WriteFailed`` when a file could not be written (what the others wrote is
+        counted; a retry skips it)."""
         if not batch.entries:
             return
         started = time.perf_counter()
@@ -91,7 +94,11 @@ class BatchWriter:
                 "messaging.batch.message_count": len(batch.entries),
             },
         ) as span:
-            done = await self._store.write(batch.entries)
+            try:
+                done = await self._store.write(batch.entries)
+            except WriteFailed as exc:
+                self._count(exc.done)
+                raise
             elapsed = time.perf_counter() - started
             span.set_attribute("minitalk.batch.rooms", done.rooms)
             span.set_attribute("minitalk.batch.written", done.written)
@@ -100,12 +107,15 @@ class BatchWriter:
         attributes = {"messaging.destination.name": self._stream}
         metrics.BATCH_SIZE.record(len(batch.entries), attributes)
         metrics.FLUSH_DURATION.record(elapsed, attributes)
+        self._count(done)
+        if done.written:
+            self._stats.flushed(elapsed * 1000)
+
+    def _count(self, done: Written) -> None:
         self._stats.written += done.written
         self._stats.skipped += done.skipped
         self._stats.room_writes += done.rooms
         self._stats.fsyncs += done.fsyncs
-        if done.written:
-            self._stats.flushed(elapsed * 1000)
 
     async def _fill(self, batch: Batch, start: int, end: int) -> None:
         start = max(start, (await self._js.stream_info(self._stream)).state.first_seq)

@@ -30,6 +30,11 @@ class PersisterSettings(ServiceSettings):
     retry_min_s: float = Field(default=0.5, gt=0)
     #: Longest delay in seconds between retries of a failing batch.
     retry_max_s: float = Field(default=30, gt=0)
+    #: Longest delay in seconds between two attempts to write a batch the disk refused (full,
+    #: quota, I/O error): the same batch is tried again, unacknowledged, from ``retry_min_s``
+    #: doubling up to this (and to half of ``ack_wait_s``), so the files catch up at most this
+    #: long after space returns.
+    disk_retry_max_s: float = Field(default=5, gt=0)
     #: Longest wait in seconds for the file to hold a room's last stored message before a
     #: history answer (read-your-writes); after it the answer holds what is written. Below the
     #: rooms service's ``history_timeout_s`` (5 s), so that answer still reaches it.

@@ -5,7 +5,8 @@ its last event (AckPolicy ALL). Events are written in stream order without gaps:
 delivered to an earlier run that died before its ack (and so not delivered again until
 ``ack_wait`` passes) is taken from the stream directly, so acking a later event never
 acknowledges an event that is not in its file. A failed batch is NAKed and retried after a
-delay that doubles up to a cap.
+delay that doubles up to a cap; a batch the disk refuses (full, quota, I/O error) is kept,
+unacknowledged, and written again after a delay that doubles up to a cap (``disk.py`` says so).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Sequence
 
 import nats.errors
 from minitalk_common import subjects
@@ -21,10 +23,11 @@ from nats.aio.msg import Msg
 from nats.js import JetStreamContext, api
 from nats.js.errors import NotFoundError
 
-from .batch import BatchWriter
+from .batch import Batch, BatchWriter
 from .config import PersisterSettings
+from .disk import DiskState
 from .stats import StreamStats
-from .store import RoomStore
+from .store import RoomStore, WriteFailed
 
 log = logging.getLogger("minitalk.persister.consumer")
 
@@ -42,6 +45,7 @@ class StreamConsumer:
         settings: PersisterSettings,
         store: RoomStore,
         stats: StreamStats,
+        disk: DiskState,
     ) -> None:
         self.stream = stream
         self.name = f"persister-{stream.lower()}-{settings.persister_partition}"
@@ -49,6 +53,7 @@ class StreamConsumer:
         self._js = js
         self._settings = settings
         self._writer = BatchWriter(js, stream, settings, store, stats)
+        self._disk = disk
         self._sub: JetStreamContext.PullSubscription | None = None
         self._resume_to = 0
         self._durable = asyncio.Condition()
@@ -79,14 +84,14 @@ class StreamConsumer:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Write batches until ``stop`` is set; the batch in flight is finished first."""
-        await self._resume()
+        await self._resume(stop)
         failures = 0
         while not stop.is_set():
             msgs = await self._fetch(stop)
             if not msgs:
                 continue
             try:
-                await self._commit(msgs)
+                await self._commit(msgs, stop)
                 failures = 0
             except Exception:
                 failures += 1
@@ -109,8 +114,16 @@ class StreamConsumer:
         delay: float = self._settings.retry_min_s * 2.0 ** (failures - 1)
         return min(delay, self._settings.retry_max_s)
 
+    @property
+    def disk_failing(self) -> bool:
+        """The disk refuses this stream's writes at the moment (full, quota, I/O error)."""
+        return self._disk.failing(self.stream)
+
     async def wait_durable(self, seq: int, timeout: float) -> bool:
-        """Wait until every event up to ``seq`` is in the files; False on timeout."""
+        """Wait until every event up to ``seq`` is in the files; False on timeout, and at once
+        while the disk refuses the writes (history then answers with what is written)."""
+        if self.disk_failing:
+            return self.stats.durable_seq >= seq
         async with self._durable:
             try:
                 await asyncio.wait_for(
@@ -178,26 +191,55 @@ class StreamConsumer:
         except Exception:
             log.exception("%s: binding again failed; will retry", self.name)
 
-    async def _resume(self) -> None:
+    async def _resume(self, stop: asyncio.Event) -> None:
         """Write what an earlier run was delivered but never acked, without waiting for it."""
         start, end = self.stats.durable_seq + 1, self._resume_to + 1
         if end <= start:
             return
         try:
-            await self._writer.write(await self._writer.from_stream(start, end))
+            if not await self._write(await self._writer.from_stream(start, end), stop):
+                return
         except Exception:
             log.exception("%s: catching up %d..%d failed; redelivery will", self.name, start, end)
             return
         await self._advance(end - 1)
 
-    async def _commit(self, msgs: list[Msg]) -> None:
+    async def _commit(self, msgs: list[Msg], stop: asyncio.Event) -> None:
         msgs.sort(key=lambda m: m.metadata.sequence.stream)
         self.stats.batches += 1
         self.stats.events += len(msgs)
         batch, last = await self._writer.from_messages(msgs, self.stats.durable_seq)
-        await self._writer.write(batch)
+        if not await self._write(batch, stop, msgs):
+            return  # stopping while the disk refuses it: unacknowledged, the next run writes it
         await self._advance(last)
         await msgs[-1].ack()  # AckPolicy ALL: acknowledges every event up to this one
+
+    async def _write(self, batch: Batch, stop: asyncio.Event, msgs: Sequence[Msg] = ()) -> bool:
+        """Write ``batch``; while the disk refuses it, try the same batch again after a delay
+        that doubles up to a cap, holding ``msgs`` unacknowledged and in progress (so JetStream
+        does not deliver them again meanwhile). False if ``stop`` came first."""
+        attempts = 0
+        while True:
+            try:
+                await self._writer.write(batch)
+            except WriteFailed as exc:
+                if not isinstance(exc.error, OSError):
+                    raise
+                attempts += 1
+                delay = self._disk_retry_delay(attempts)
+                self.stats.write_errors += 1
+                self._disk.failed(self.stream, exc.error, delay)
+                await _in_progress(msgs)
+                await _sleep(stop, delay)
+                if stop.is_set():
+                    return False
+            else:
+                self._disk.written(self.stream)
+                return True
+
+    def _disk_retry_delay(self, attempts: int) -> float:
+        cap = min(self._settings.disk_retry_max_s, self._settings.ack_wait_s / 2)
+        return min(self._settings.retry_min_s * 2.0 ** min(attempts - 1, 30), cap)
 
     async def _advance(self, seq: int) -> None:
         async with self._durable:
@@ -212,6 +254,15 @@ async def _nak(msgs: list[Msg], delay: float) -> None:
             await msg.nak(delay=delay)
     except nats.errors.Error as exc:  # redelivery after ack_wait then
         log.warning("nak failed: %s", exc)
+
+
+async def _in_progress(msgs: Sequence[Msg]) -> None:
+    """Tell JetStream the messages are still being worked on: their ack wait starts again."""
+    try:
+        for msg in msgs:
+            await msg.in_progress()
+    except nats.errors.Error as exc:  # redelivered after ack_wait then, and skipped
+        log.debug("in-progress ack failed: %s", exc)
 
 
 async def _sleep(stop: asyncio.Event, seconds: float) -> None:

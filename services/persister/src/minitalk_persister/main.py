@@ -21,6 +21,7 @@ from nats.aio.client import Client as NATS
 
 from .config import PersisterSettings
 from .consumer import StreamConsumer
+from .disk import DiskState
 from .responder import HistoryResponder
 from .routes import stats_router
 from .stats import Stats
@@ -32,24 +33,26 @@ STREAMS = (subjects.MESSAGES_STREAM, subjects.ROOMS_STREAM)
 
 
 class Runtime:
-    """What /readyz looks at: ready once the consumers are bound, until they stop."""
+    """What /readyz looks at: ready once the consumers are bound, until they stop, and not
+    while the disk refuses the writes (``/healthz`` stays 200: restarting would not help)."""
 
-    def __init__(self) -> None:
+    def __init__(self, disk: DiskState) -> None:
         self.ready = False
         self.tasks: list[asyncio.Task[None]] = []
         self.failed = False
+        self.disk = disk
 
     def readiness(self) -> str | None:
         if not self.ready:
             return "consumers not bound"
         if any(task.done() for task in self.tasks):
             return "a consumer stopped"
-        return None
+        return self.disk.readiness()
 
 
 def build_app(settings: PersisterSettings) -> FastAPI:
     stats = Stats(STREAMS)
-    runtime = Runtime()
+    runtime = Runtime(DiskState(settings.rooms_dir))
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -61,6 +64,12 @@ def build_app(settings: PersisterSettings) -> FastAPI:
             async with _running(nc, settings, stats, runtime):
                 yield
 
+    metrics.gauge(
+        "minitalk.persister.disk_full",
+        "1",
+        "1 while the room files cannot be written for lack of space, else 0",
+        runtime.disk.full,
+    )
     app = create_app("MiniTalk persister", lifespan, runtime.readiness)
     app.include_router(stats_router(stats))
     telemetry.instrument_app(app)
@@ -75,7 +84,9 @@ async def _running(
     js = nc.jetstream()
     await bus.ensure_streams(js, settings)
     store = RoomStore(settings.rooms_dir, settings.room_cache_size)
-    consumers = [StreamConsumer(js, s, settings, store, stats.streams[s]) for s in STREAMS]
+    consumers = [
+        StreamConsumer(js, s, settings, store, stats.streams[s], runtime.disk) for s in STREAMS
+    ]
     for consumer in consumers:
         await consumer.bind()
     responder = HistoryResponder(nc, js, settings, store, consumers[0])

@@ -7,6 +7,7 @@ the same file at once. A reader may read the files meanwhile: it trusts only the
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 from collections.abc import Iterator, Sequence
@@ -55,6 +56,8 @@ class RoomFile:
     #: The index of a MESSAGES file; None for a ROOMS file.
     index_path: Path | None
     position: Position = field(default_factory=Position)
+    #: A failed write could not be cut back: the files may not match ``position``.
+    damaged: bool = False
 
     @classmethod
     def open(cls, directory: Path, room_id: str, stream: str = MESSAGES) -> RoomFile:
@@ -97,24 +100,32 @@ class RoomFile:
             _append(self.path, lines, sync=True)
             if records and self.index_path is not None:
                 _append(self.index_path, records, sync=True)
+            if created:
+                fsync_dir(self.path.parent)
         except OSError:
-            self._undo()
+            # A full disk (ENOSPC, EDQUOT) may have taken part of the bytes; a failed fsync
+            # leaves pages that may never reach the disk. Neither may count as written.
+            self.damaged = not self._undo()
             raise
-        if created:
-            fsync_dir(self.path.parent)
         return 2 if records else 1
 
-    def _undo(self) -> None:
-        """Best effort after a failed write: cut the files back to their durable length."""
+    def _undo(self) -> bool:
+        """After a failed write: cut the files back to their last good length (and fsync that).
+
+        True when both are back where ``position`` says; else the file must be recovered from
+        disk before its next use (``damaged``).
+        """
         lengths = [(self.path, self.size)]
         if self.index_path is not None:
             lengths.append((self.index_path, self.count * RECORD.size))
+        restored = True
         for path, length in lengths:
             try:
-                if path.exists():
-                    os.truncate(path, length)
+                _truncate(path, length)
             except OSError as exc:
                 log.warning("%s: cannot truncate back after a failed write: %s", path, exc)
+                restored = False
+        return restored
 
     # -- recovery -----------------------------------------------------------------------------
 
@@ -240,6 +251,25 @@ def _append(path: Path, data: bytes, sync: bool) -> None:
         while view:
             view = view[os.write(fd, view) :]
         if sync:
+            os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _truncate(path: Path, length: int) -> None:
+    """Cut ``path`` to ``length`` bytes (if it grew past them) and fsync it."""
+    try:
+        fd = os.open(path, os.O_WRONLY)
+    except FileNotFoundError:
+        if length:
+            raise
+        return
+    try:
+        size = os.fstat(fd).st_size
+        if size < length:
+            raise OSError(errno.EIO, f"{size} bytes, {length} were written before", str(path))
+        if size > length:
+            os.ftruncate(fd, length)
             os.fsync(fd)
     finally:
         os.close(fd)

@@ -30,6 +30,8 @@ class StreamStats:
     fsyncs: int = 0
     #: Batches that failed and were NAKed.
     failures: int = 0
+    #: Attempts to write a batch that the disk refused (ENOSPC, EDQUOT, EIO...), each retried.
+    write_errors: int = 0
     #: Duration of the last and the longest flush, and the sum of all, in milliseconds.
     last_flush_ms: float = 0.0
     max_flush_ms: float = 0.0
@@ -44,7 +46,7 @@ class StreamStats:
         self.total_flush_ms = round(self.total_flush_ms + elapsed_ms, 3)
 
 
-_SUMMED = ("batches", "events", "written", "flushes", "fsyncs", "failures")
+_SUMMED = ("batches", "events", "written", "flushes", "fsyncs", "failures", "write_errors")
 
 
 class Stats:
@@ -88,5 +90,6 @@ def _describe(old: StreamStats, new: StreamStats) -> str:
         f"{new.written - old.written} written, {flushes} flushes "
         f"({flush_ms / max(flushes, 1):.1f} ms avg, {new.max_flush_ms:.1f} ms max), "
         f"{new.fsyncs - old.fsyncs} fsyncs, {new.failures - old.failures} failures, "
+        f"{new.write_errors - old.write_errors} write errors, "
         f"durable up to seq {new.durable_seq}"
     )

@@ -35,6 +35,19 @@ class Written:
         self.fsyncs += done.fsyncs
 
 
+class WriteFailed(Exception):
+    """A batch that did not reach the disk entirely.
+
+    ``error`` is the first failure (an ``OSError`` when the disk refused: ENOSPC, EDQUOT, EIO);
+    ``done`` is what the files that did not fail wrote.
+    """
+
+    def __init__(self, error: BaseException, done: Written) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.done = done
+
+
 class RoomStore:
     """Appends batches file by file (in threads, in parallel) and reads history pages.
 
@@ -50,9 +63,11 @@ class RoomStore:
         self._cache_size = cache_size
 
     async def write(self, entries: Sequence[Entry]) -> Written:
-        """Append every room's entries with one write and one fsync per file; raise on failure.
+        """Append every room's entries with one write and one fsync per file.
 
-        A file that failed is forgotten, so its next use recovers it from disk.
+        Raises ``WriteFailed`` if a file could not be written: that file is back at its last
+        good length (or, if even that failed, forgotten, so its next use recovers it from disk);
+        the other files keep what they wrote, and a retry skips it.
         """
         groups: dict[tuple[str, str], list[Entry]] = {}
         for entry in entries:
@@ -62,21 +77,29 @@ class RoomStore:
         for stream in sorted({stream for stream, _ in groups}):
             rooms = [room for s, room in groups if s == stream]
             async with self._locks[stream]:
-                files = [await self._open(stream, room_id) for room_id in rooms]
                 results = await asyncio.gather(
-                    *(asyncio.to_thread(f.append, groups[stream, f.room_id]) for f in files),
+                    *(self._append(stream, room, groups[stream, room]) for room in rooms),
                     return_exceptions=True,
                 )
-                for file, result in zip(files, results, strict=True):
+                for result in results:
                     if isinstance(result, BaseException):
-                        self._files[stream].pop(file.room_id, None)
                         failures.append(result)
                     else:
                         done.add(result)
                 self._trim(stream)
         if failures:
-            raise failures[0]
+            raise WriteFailed(failures[0], done) from failures[0]
         return done
+
+    async def _append(self, stream: str, room_id: str, entries: list[Entry]) -> Appended:
+        """Open (recover) the file if needed, then append, in a thread; the stream's lock held."""
+        file = await self._open(stream, room_id)
+        try:
+            return await asyncio.to_thread(file.append, entries)
+        except BaseException:
+            if file.damaged:
+                self._files[stream].pop(room_id, None)
+            raise
 
     async def history(self, query: HistoryQuery) -> list[Message]:
         room = await self.room(query.room_id)
