@@ -1,4 +1,5 @@
-"""Replay a stream from its first message, follow it live, and say when it has caught up.
+"""Replay a stream from its first message, follow it live (also across a NATS restart: see
+``feed``), and say when it has caught up.
 
 ``Projection.catch_up(subject)`` is the one "look up the subject's last event, then wait until
 my projection holds it" that rooms and realtime do before refusing a room they do not know.
@@ -12,9 +13,10 @@ from collections.abc import Awaitable, Callable
 
 import nats.errors
 from nats.aio.msg import Msg
-from nats.js import JetStreamContext, api
+from nats.js import JetStreamContext
 
 from . import bus, events, subjects
+from .feed import Feed
 
 log = logging.getLogger("minitalk.projection")
 
@@ -26,11 +28,14 @@ class CatchUpFailed(Exception):
 
 
 class Projection:
-    """Feeds every event of ``stream`` (in stream order) to ``apply(event, stream_seq)``.
+    """Feeds every event of ``stream`` (in stream order, each once) to ``apply(event, seq)``,
+    through a ``Feed`` that resumes by itself after a NATS restart.
 
-    ``ready`` is set once every message that existed at start has been applied; ``wait_for(seq)``
-    waits until the event stored at ``seq`` (e.g. from a PubAck) has been applied, which gives a
-    service read-your-writes on its own projection.
+    ``ready`` is set once every message that existed at start has been applied; ``current``
+    while the projection follows the stream (cleared while NATS is away or its consumer is
+    being made again, until it has caught up); ``wait_for(seq)`` waits until the event stored
+    at ``seq`` (e.g. from a PubAck) has been applied, which gives a service read-your-writes on
+    its own projection.
     """
 
     def __init__(self, js: JetStreamContext, stream: str, apply: Apply) -> None:
@@ -38,34 +43,34 @@ class Projection:
         self._stream = stream
         self._apply = apply
         self._seq = 0
-        self._target = 0
         self._advanced = asyncio.Condition()
         self.ready = asyncio.Event()
-        self._sub: object | None = None
+        self.current = asyncio.Event()
+        self._feed: Feed | None = None
 
     @property
     def seq(self) -> int:
         """The stream sequence of the last applied event."""
         return self._seq
 
+    @property
+    def resets(self) -> int:
+        """How many consumers were made (1 at start, one more per resumption)."""
+        return self._feed.resets if self._feed else 0
+
     async def start(self) -> None:
-        info = await self._js.stream_info(self._stream)
-        self._target = info.state.last_seq
-        if info.state.messages == 0 or self._target == 0:
-            self.ready.set()
-        self._sub = await self._js.subscribe(
-            subjects.all_of(self._stream),
-            stream=self._stream,
-            ordered_consumer=True,
-            deliver_policy=api.DeliverPolicy.ALL,
-            cb=self._on_msg,
-            pending_msgs_limit=-1,
-            pending_bytes_limit=-1,
+        subject = subjects.all_of(self._stream)
+        self._feed = Feed(
+            self._js, self._stream, subject, self._on_msg, ready=self.ready, current=self.current
         )
+        await self._feed.start()
+
+    async def close(self) -> None:
+        if self._feed is not None:
+            await self._feed.close()
 
     async def _on_msg(self, msg: Msg) -> None:
-        meta = msg.metadata
-        seq = meta.sequence.stream
+        seq = msg.metadata.sequence.stream
         try:
             event = events.decode(msg.data)
         except events.BadEvent as exc:
@@ -78,9 +83,6 @@ class Projection:
         async with self._advanced:
             self._seq = seq
             self._advanced.notify_all()
-        if not self.ready.is_set() and (seq >= self._target or meta.num_pending == 0):
-            log.info("%s projection caught up at seq %d", self._stream, seq)
-            self.ready.set()
 
     async def wait_for(self, seq: int, timeout: float = 5.0) -> None:
         """Wait until the event at stream sequence ``seq`` has been applied."""

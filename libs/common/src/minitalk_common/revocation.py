@@ -58,6 +58,8 @@ class Revocations:
         self._listeners: list[Listener] = []
         self._pruned = time.monotonic()
         self.ready = asyncio.Event()
+        #: Set while following the bucket (not while NATS is away or it resumes after).
+        self.current = asyncio.Event()
 
     def is_revoked(self, jti: str) -> bool:
         return jti in self._revoked
@@ -99,5 +101,7 @@ async def following(js: JetStreamContext) -> AsyncIterator[Revocations]:
     Waits in the background for auth to create the bucket (``ready`` stays unset meanwhile).
     """
     revocations = Revocations()
-    async with kvfollow.following(js, REVOKED_BUCKET, revocations._on_entry, revocations.ready):
+    async with kvfollow.following(
+        js, REVOKED_BUCKET, revocations._on_entry, revocations.ready, revocations.current
+    ):
         yield revocations

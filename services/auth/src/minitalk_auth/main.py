@@ -1,8 +1,9 @@
 """The auth process: settings, key pair, NATS connection, HTTP app.
 
 The key pair is loaded before anything else, so a production start without a key fails at once
-with one clear log line. ``/readyz`` answers 200 once NATS is connected and the public key is in
-the keys bucket, where the other services read it.
+with one clear log line. ``/readyz`` answers 200 once NATS is connected, the public key is in
+the keys bucket, where the other services read it, and revocations are followed (again, after a
+NATS restart).
 """
 
 from __future__ import annotations
@@ -36,12 +37,15 @@ class Readiness:
     def __init__(self) -> None:
         self.nc: NATS | None = None
         self.key_published = False
+        self.revoked: revocation.Revocations | None = None
 
     def __call__(self) -> str | None:
         if self.nc is None or not self.nc.is_connected:
             return "not connected to NATS"
         if not self.key_published:
             return "public key not published yet"
+        if self.revoked is not None and not self.revoked.current.is_set():
+            return "following revocations again"
         return None
 
 
@@ -78,7 +82,7 @@ def build_app(settings: AuthSettings, keys: KeyPair) -> FastAPI:
                 settings.batch_max_users,
             )
             await publish_public_key(js, keys)
-            readiness.nc, readiness.key_published = nc, True
+            readiness.nc, readiness.key_published, readiness.revoked = nc, True, revoked
             yield
 
     app = create_app("MiniTalk auth", lifespan, readiness)

@@ -41,12 +41,15 @@ class Runtime:
         self.tasks: list[asyncio.Task[None]] = []
         self.failed = False
         self.disk = disk
+        self.nc: NATS | None = None
 
     def readiness(self) -> str | None:
         if not self.ready:
             return "consumers not bound"
         if any(task.done() for task in self.tasks):
             return "a consumer stopped"
+        if self.nc is not None and not self.nc.is_connected:
+            return "not connected to NATS"  # the durable consumers resume at the next fetch
         return self.disk.readiness()
 
 
@@ -59,6 +62,7 @@ def build_app(settings: PersisterSettings) -> FastAPI:
         settings.rooms_dir.mkdir(parents=True, exist_ok=True)
         async with AsyncExitStack() as stack:
             nc = await stack.enter_async_context(bus.connect(settings, _client_name(settings)))
+            runtime.nc = nc
             lag = {(s, f"persister-{s.lower()}"): _durable(stats, s) for s in STREAMS}
             await stack.enter_async_context(metrics.projection_lag(nc.jetstream(), lag))
             async with _running(nc, settings, stats, runtime):

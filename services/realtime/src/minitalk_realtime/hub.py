@@ -68,6 +68,7 @@ class Hub:
 
     async def close(self) -> None:
         await self.live.close()
+        await self.projection.close()
         await self.fanout.close()
 
     # -- sockets ----------------------------------------------------------------------------

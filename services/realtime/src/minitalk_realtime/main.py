@@ -52,6 +52,20 @@ def readiness(runtime: Runtime) -> str | None:
         return "replaying rooms"
     if runtime.sockets is None or not runtime.sockets.ready.is_set():
         return "reading the socket counts"
+    return following(runtime)
+
+
+def following(runtime: Runtime) -> str | None:
+    """Why the process does not follow NATS now (away, or resuming after it came back)."""
+    assert runtime.hub is not None
+    assert runtime.sockets is not None
+    if not runtime.hub.projection.current.is_set():
+        return "following rooms again"
+    watch = runtime.token_watch
+    if watch is not None and watch.revocations and not watch.revocations.current.is_set():
+        return "following revocations again"
+    if not runtime.sockets.current.is_set():
+        return "following the socket counts again"
     return None
 
 

@@ -41,6 +41,8 @@ class SocketCounts:
     def __init__(self, kv: KeyValue, refresh_s: float) -> None:
         self.replica = secrets.token_hex(8)
         self.ready = asyncio.Event()
+        #: Set while following the bucket (not while NATS is away or it resumes after).
+        self.current = asyncio.Event()
         self._kv = kv
         self._refresh_s = refresh_s
         self._mine: dict[str, int] = {}
@@ -126,7 +128,8 @@ async def counting(
     counts = SocketCounts(await ensure_bucket(js, refresh_s, replicas), refresh_s)
     refresher = asyncio.create_task(counts._refresh())
     try:
-        async with kvfollow.following(js, subjects.SOCKETS_BUCKET, counts._on_entry, counts.ready):
+        bucket = subjects.SOCKETS_BUCKET
+        async with kvfollow.following(js, bucket, counts._on_entry, counts.ready, counts.current):
             yield counts
     finally:
         refresher.cancel()

@@ -28,6 +28,7 @@ class Runtime:
         self._commands: RoomCommands | None = None
         self._history: HistoryClient | None = None
         self._verifier: tokens.TokenVerifier | None = None
+        self._revoked: revocation.Revocations | None = None
 
     async def start(self, stack: AsyncExitStack) -> None:
         nc = await stack.enter_async_context(bus.connect(self.settings, "rooms"))
@@ -40,13 +41,14 @@ class Runtime:
             users=users,
             users_view=Projection(js, subjects.USERS_STREAM, users.apply),
         )
-        await state.users_view.start()
-        await state.rooms_view.start()
+        for view in (state.users_view, state.rooms_view):
+            await view.start()
+            stack.push_async_callback(view.close)
         self._state = state
         self._commands = RoomCommands(js, state, self._limits())
         settings = self.settings
         self._history = HistoryClient(nc, settings.persister_partitions, settings.history_timeout_s)
-        revoked = await stack.enter_async_context(revocation.following(js))
+        revoked = self._revoked = await stack.enter_async_context(revocation.following(js))
         key_loader = asyncio.create_task(self._load_key(js, revoked))
         stack.callback(key_loader.cancel)
 
@@ -60,6 +62,18 @@ class Runtime:
             return "catching up on rooms"
         if self._verifier is None:
             return "waiting for the JWT public key"
+        return self._following()
+
+    def _following(self) -> str | None:
+        """Why the projections do not follow NATS now (away, or resuming after it came back)."""
+        assert self._state is not None
+        assert self._revoked is not None
+        if not self._state.users_view.current.is_set():
+            return "following users again"
+        if not self._state.rooms_view.current.is_set():
+            return "following rooms again"
+        if not self._revoked.current.is_set():
+            return "following revocations again"
         return None
 
     def caller(self, authorization: str | None) -> str:
