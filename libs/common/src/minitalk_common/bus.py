@@ -85,6 +85,7 @@ def stream_configs(settings: NatsSettings) -> list[api.StreamConfig]:
         config(subjects.USERS_STREAM),
         config(subjects.ROOMS_STREAM),
         config(subjects.MESSAGES_STREAM, settings.messages_max_age_s or None),
+        config(subjects.READS_STREAM),
     ]
 
 

@@ -65,7 +65,27 @@ class MessageSent(_Event, frozen=True, tag="MessageSent"):
     client_msg_id: str | None = None
 
 
-Event = UserRegistered | RoomCreated | MembersInvited | MemberLeft | RoomDeleted | MessageSent
+class ReadUpTo(_Event, frozen=True, tag="ReadUpTo"):
+    """``username`` has read ``room_id`` up to the message stored at MESSAGES seq ``seq``.
+
+    On ``reads.<roomId>`` (the READS stream). Folded with ``max``: a lower ``seq`` than the
+    position already held changes nothing (``minitalk_common.chat.reads``).
+    """
+
+    room_id: str
+    username: str
+    seq: int
+
+
+Event = (
+    UserRegistered
+    | RoomCreated
+    | MembersInvited
+    | MemberLeft
+    | RoomDeleted
+    | MessageSent
+    | ReadUpTo
+)
 RoomEvent = RoomCreated | MembersInvited | MemberLeft | RoomDeleted
 
 #: (type, version) -> function from the old dict to the next version's dict.

@@ -8,6 +8,8 @@ import zlib
 USERS_STREAM = "USERS"
 ROOMS_STREAM = "ROOMS"
 MESSAGES_STREAM = "MESSAGES"
+#: Read positions (``ReadUpTo`` on ``reads.<roomId>``): no age limit, the record of who read what.
+READS_STREAM = "READS"
 
 CREDENTIALS_BUCKET = "credentials"
 KEYS_BUCKET = "minitalk-keys"
@@ -47,6 +49,19 @@ def message_subject(room_id: str) -> str:
     return f"messages.{token(room_id)}"
 
 
+def reads_subject(room_id: str) -> str:
+    return f"reads.{token(room_id)}"
+
+
+def stream_subject(stream: str, room_id: str) -> str:
+    """The subject of ``room_id``'s events in ``stream`` (ROOMS, MESSAGES or READS)."""
+    return {
+        ROOMS_STREAM: room_subject,
+        MESSAGES_STREAM: message_subject,
+        READS_STREAM: reads_subject,
+    }[stream](room_id)
+
+
 def typing_subject(room_id: str) -> str:
     """Core NATS subject for ephemeral typing notices, never stored."""
     return f"typing.{token(room_id)}"
@@ -57,13 +72,30 @@ def history_subject(partition: int) -> str:
     return f"minitalk.history.{partition}"
 
 
+def summary_subject(partition: int) -> str:
+    """Request-reply subject on which persister partition ``partition`` answers room summaries
+    (unread counts and last messages, ``minitalk_common.chat.summary``)."""
+    return f"minitalk.summary.{partition}"
+
+
+#: Core NATS: each realtime process says it is alive here every ``presence_heartbeat_s``.
+PRESENCE_HEARTBEAT = "minitalk.presence.alive"
+#: Core NATS request-reply, queue group ``realtime``: which of these users are online.
+PRESENCE_QUERY = "minitalk.presence.query"
+
+
 def all_of(stream: str) -> str:
     """The wildcard subject that a whole stream holds."""
-    return {USERS_STREAM: "users.>", ROOMS_STREAM: "rooms.>", MESSAGES_STREAM: "messages.>"}[stream]
+    return {
+        USERS_STREAM: "users.>",
+        ROOMS_STREAM: "rooms.>",
+        MESSAGES_STREAM: "messages.>",
+        READS_STREAM: "reads.>",
+    }[stream]
 
 
 def room_of(subject: str) -> str:
-    """The room id of a ``rooms.<id>``, ``messages.<id>`` or ``typing.<id>``."""
+    """The room id of a ``rooms.<id>``, ``messages.<id>``, ``reads.<id>`` or ``typing.<id>``."""
     return subject.rsplit(".", 1)[-1]
 
 

@@ -26,10 +26,11 @@ from .responder import HistoryResponder
 from .routes import stats_router
 from .stats import Stats
 from .store import RoomStore
+from .summary import SummaryResponder
 
 log = logging.getLogger("minitalk.persister")
 
-STREAMS = (subjects.MESSAGES_STREAM, subjects.ROOMS_STREAM)
+STREAMS = (subjects.MESSAGES_STREAM, subjects.ROOMS_STREAM, subjects.READS_STREAM)
 
 
 class Runtime:
@@ -95,6 +96,8 @@ async def _running(
         await consumer.bind()
     responder = HistoryResponder(nc, js, settings, store, consumers[0])
     await responder.start()
+    summaries = SummaryResponder(nc, js, settings, store, consumers[0])
+    await summaries.start()
     stop = asyncio.Event()
     async with asyncio.TaskGroup() as group:
         runtime.tasks = [group.create_task(_guard(c, stop, runtime)) for c in consumers]
@@ -108,6 +111,7 @@ async def _running(
             runtime.ready = False
             log.info("stopping: answering the last history requests, finishing the batches")
             await responder.stop()
+            await summaries.stop()
             stop.set()
     for consumer in consumers:
         await consumer.close()

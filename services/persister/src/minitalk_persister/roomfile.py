@@ -4,7 +4,8 @@ A room has up to three files in the rooms directory:
 
 - ``<roomId>.jsonl``: the room's MESSAGES events (the chat log), one object per line;
 - ``<roomId>.idx``: one 28-byte little-endian record per line of ``<roomId>.jsonl``;
-- ``<roomId>.events.jsonl``: the room's ROOMS events (created, invited, left, deleted).
+- ``<roomId>.events.jsonl``: the room's ROOMS events (created, invited, left, deleted);
+- ``<roomId>.reads.jsonl``: the room's READS events (``ReadUpTo``: read positions).
 
 Each line is::
 
@@ -35,8 +36,9 @@ from minitalk_common import events, subjects
 
 MESSAGES = subjects.MESSAGES_STREAM
 ROOMS = subjects.ROOMS_STREAM
+READS = subjects.READS_STREAM
 #: The streams that have room files, and the suffix of each one's file.
-SUFFIXES = {MESSAGES: ".jsonl", ROOMS: ".events.jsonl"}
+SUFFIXES = {MESSAGES: ".jsonl", ROOMS: ".events.jsonl", READS: ".reads.jsonl"}
 INDEX_SUFFIX = ".idx"
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -78,13 +80,15 @@ class BadEntry(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Entry:
-    """A line ready to append to ``room_id``'s file; ``time_us`` is set for MESSAGES lines."""
+    """A line ready to append to ``room_id``'s file; ``time_us`` and ``sender`` are set for
+    MESSAGES lines."""
 
     room_id: str
     stream: str
     seq: int
     line: bytes
     time_us: int | None
+    sender: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,10 +203,14 @@ def make_entry(
         event = events.decode(data)
     except (subjects.BadSubjectToken, events.BadEvent) as exc:
         raise BadEntry(f"{stream} seq {seq} on {subject!r}: {exc}") from exc
-    if stream == MESSAGES and not isinstance(event, events.MessageSent):
-        raise BadEntry(f"{stream} seq {seq}: {type(event).__name__} is no message")
+    if stream == READS and not isinstance(event, events.ReadUpTo):
+        raise BadEntry(f"{stream} seq {seq}: {type(event).__name__} is no read position")
     line = encode_line(stream, seq, trace_id_of(headers), event)
-    return Entry(room_id, stream, seq, line, time_us(event.at) if stream == MESSAGES else None)
+    if stream != MESSAGES:
+        return Entry(room_id, stream, seq, line, None)
+    if not isinstance(event, events.MessageSent):
+        raise BadEntry(f"{stream} seq {seq}: {type(event).__name__} is no message")
+    return Entry(room_id, stream, seq, line, time_us(event.at), event.sender)
 
 
 def message_time_us(line: Line) -> int:

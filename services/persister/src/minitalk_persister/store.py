@@ -15,6 +15,7 @@ from .history import HistoryQuery, read_page
 from .reader import RoomReader
 from .room import Appended, RoomFile
 from .roomfile import MESSAGES, SUFFIXES, Entry
+from .unread import RoomCounts
 
 log = logging.getLogger("minitalk.persister.store")
 
@@ -61,6 +62,8 @@ class RoomStore:
         self._files: dict[str, OrderedDict[str, RoomFile]] = {s: OrderedDict() for s in SUFFIXES}
         self._locks = {stream: asyncio.Lock() for stream in SUFFIXES}
         self._cache_size = cache_size
+        #: Unread counters of the rooms asked about lately (``unread.py``), at most cache_size.
+        self._counts: OrderedDict[str, RoomCounts] = OrderedDict()
 
     async def write(self, entries: Sequence[Entry]) -> Written:
         """Append every room's entries with one write and one fsync per file.
@@ -81,11 +84,13 @@ class RoomStore:
                     *(self._append(stream, room, groups[stream, room]) for room in rooms),
                     return_exceptions=True,
                 )
-                for result in results:
+                for room_id, result in zip(rooms, results, strict=True):
                     if isinstance(result, BaseException):
                         failures.append(result)
                     else:
                         done.add(result)
+                        if stream == MESSAGES:
+                            self._count(room_id, groups[stream, room_id])
                 self._trim(stream)
         if failures:
             raise WriteFailed(failures[0], done) from failures[0]
@@ -105,6 +110,32 @@ class RoomStore:
         room = await self.room(query.room_id)
         assert room.index_path is not None
         return await asyncio.to_thread(_read, room.path, room.index_path, room.count, query)
+
+    async def counts(self, room_id: str) -> RoomCounts:
+        """The room's unread counters, built by one scan of its chat log on first use.
+
+        The scan runs without the lock (a room of a million messages takes a second or two);
+        what was appended meanwhile is read under it, and then each write keeps them current.
+        """
+        counts = self._counts.get(room_id)
+        if counts is not None:
+            self._counts.move_to_end(room_id)
+            return counts
+        counts = RoomCounts()
+        room = await self.room(room_id)
+        await asyncio.to_thread(counts.scan, room.path, room.size)
+        async with self._locks[MESSAGES]:
+            room = await self._open(MESSAGES, room_id)
+            await asyncio.to_thread(counts.scan, room.path, room.size)
+            self._counts[room_id] = counts
+            while len(self._counts) > self._cache_size:
+                self._counts.popitem(last=False)
+        return counts
+
+    def _count(self, room_id: str, entries: list[Entry]) -> None:
+        counts = self._counts.get(room_id)
+        if counts is not None:
+            counts.add_entries([e for e in entries if e.seq > counts.last_seq])
 
     async def room(self, room_id: str, stream: str = MESSAGES) -> RoomFile:
         """The room's file of ``stream``, recovered from disk on first use."""

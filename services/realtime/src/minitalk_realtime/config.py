@@ -8,6 +8,7 @@ from minitalk_common.config import ServiceSettings
 from pydantic import Field, field_validator
 
 from .limits import Budget
+from .presence import Timing
 
 
 class RealtimeSettings(ServiceSettings):
@@ -77,6 +78,22 @@ class RealtimeSettings(ServiceSettings):
     #: Seconds between an unfreeze and full collection that reclaims frozen cyclic garbage.
     gc_full_interval_s: float = Field(default=600.0, ge=0)
 
+    #: Per-user budget of ``mark_read`` (the web app marks a room read as messages arrive
+    #: while it is open: a few a second at most).
+    read_rate_per_s: float = Field(default=5.0, gt=0)
+    read_burst: int = Field(default=30, ge=1)
+    #: Seconds a user stays online after their last socket closed (a page reload or a
+    #: reconnect storm must not flap); a socket back within it changes nothing.
+    presence_grace_s: float = Field(default=5.0, ge=0, le=300)
+    #: Seconds between two presence ticks: changes are collected and told once per tick.
+    presence_tick_s: float = Field(default=0.25, gt=0, le=10)
+    #: Seconds between two heartbeats of this process on core NATS (``presence.py``).
+    presence_heartbeat_s: float = Field(default=1.0, gt=0, le=60)
+    #: Seconds without a heartbeat after which another process is taken for dead: its sockets
+    #: stop counting (its users go offline a grace later). Several heartbeats, so a busy
+    #: process is not declared dead.
+    presence_dead_after_s: float = Field(default=3.0, gt=0, le=600)
+
     @field_validator("jwt_public_key")
     @classmethod
     def _ed25519_pem(cls, value: str | None) -> str | None:
@@ -96,4 +113,9 @@ class RealtimeSettings(ServiceSettings):
             "typing": Budget(self.typing_rate_per_s, self.typing_burst),
             "rooms": Budget(self.room_events_rate_per_s, self.room_events_burst),
             "other": Budget(self.other_events_rate_per_s, self.other_events_burst),
+            "reads": Budget(self.read_rate_per_s, self.read_burst),
         }
+
+    def presence(self) -> Timing:
+        """The presence timings (``presence.py``)."""
+        return Timing(self.presence_grace_s, self.presence_tick_s, self.presence_heartbeat_s)

@@ -8,6 +8,7 @@ Transport-free: it speaks to sockets only through ``Emitter.emit`` (the Socket.I
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 import msgspec
@@ -41,6 +42,10 @@ class TypingNotice(msgspec.Struct, frozen=True, rename="camel"):
     is_typing: bool
 
 
+async def _nothing(sid: str, room_id: str) -> None:
+    return None
+
+
 class Hub:
     def __init__(
         self,
@@ -61,6 +66,8 @@ class Hub:
         self.sender = MessageSender(js, publish_timeout)
         self.projection = Projection(js, subjects.ROOMS_STREAM, self._apply)
         self.live = LiveFeed(nc, js, self._on_stored, live_heartbeat)
+        #: Called for each socket told ``room_joined`` (main.py hooks presence in).
+        self.on_room_joined: Callable[[str, str], Awaitable[None]] = _nothing
 
     async def start(self) -> None:
         await self.live.start()  # from the stream's end now: nothing stored later is missed
@@ -110,6 +117,14 @@ class Hub:
         headers = await telemetry.publish(self._nc, subject, data)
         with telemetry.consumer_span(subject, headers):  # no echo: this process's own sockets
             await self._on_typing(command.room_id, data)
+
+    def user(self, sid: str) -> str:
+        """The user of a logged-in socket (``NotReady`` otherwise)."""
+        return self._user(sid)
+
+    async def require_member(self, username: str, room_id: str) -> None:
+        """``UnknownRoom`` / ``NotAMember`` unless ``username`` is in the room (caught up)."""
+        await self._require_member(username, room_id)
 
     def _user(self, sid: str) -> str:
         username = self.sessions.user_of(sid)
@@ -178,6 +193,8 @@ class Hub:
         await self.fanout.sync([room.room_id])  # subscribed before the client hears of it
         joined = {"roomId": room.room_id, "name": room.name, "participants": room.participants}
         await self._emitter.emit("room_joined", joined, to=sids)
+        for sid in sids:  # presence.py: who is online in the room just joined
+            await self.on_room_joined(sid, room.room_id)
 
     async def _left(self, change: Change) -> None:
         sids = [sid for user in change.left for sid in self.sessions.sids_of(user)]

@@ -23,6 +23,8 @@ from nats.js import JetStreamContext
 from . import gcpolicy, socketcount
 from .config import RealtimeSettings
 from .hub import Hub
+from .presence import Presence
+from .reads import Reads
 from .sockets import RoomEmitter, Runtime, create_server, register
 
 log = logging.getLogger("minitalk.realtime")
@@ -50,6 +52,8 @@ def readiness(runtime: Runtime) -> str | None:
         return "waiting for the JWT public key"
     if not hub.projection.ready.is_set():
         return "replaying rooms"
+    if runtime.reads is None or not runtime.reads.projection.ready.is_set():
+        return "replaying read positions"
     if runtime.sockets is None or not runtime.sockets.ready.is_set():
         return "reading the socket counts"
     return following(runtime)
@@ -80,6 +84,8 @@ async def become_ready(
     await revoked.ready.wait()  # a restarted realtime must not accept a revoked token
     runtime.verifier = verifier
     await runtime.hub.projection.ready.wait()
+    assert runtime.reads is not None
+    await runtime.reads.projection.ready.wait()
     assert runtime.sockets is not None
     await runtime.sockets.ready.wait()  # the other processes' sockets count from the start
     runtime.ready.set()
@@ -106,10 +112,20 @@ def build_app(settings: RealtimeSettings) -> Any:
             stack.push_async_callback(hub.close)
             await hub.start()
             revoked = await stack.enter_async_context(revocation.following(js))
+            runtime.reads = Reads(js, hub, RoomEmitter(sio), settings.publish_timeout_s)
+            await runtime.reads.start()
             counting = socketcount.counting(
-                js, settings.socket_count_refresh_s, settings.stream_replicas
+                js,
+                settings.socket_count_refresh_s,
+                settings.stream_replicas,
+                settings.presence_dead_after_s,
             )
             runtime.sockets = await stack.enter_async_context(counting)
+            presence = Presence(nc, hub, runtime.sockets, RoomEmitter(sio), settings.presence())
+            runtime.presence = presence
+            hub.on_room_joined = lambda sid, room_id: presence.tell(sid, [room_id])
+            presence_task = asyncio.create_task(presence.run())
+            stack.callback(presence_task.cancel)
             if runtime.token_watch is not None:
                 runtime.token_watch.revocations = revoked
                 revoked.on_revoke(runtime.token_watch.revoked)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from minitalk_common import subjects, text
+from minitalk_common.chat import reads
 
 from .errors import BadPayload, MessageTooLong
 
@@ -77,3 +78,19 @@ def typing(payload: Any) -> Typing:
     if not isinstance(is_typing, bool):
         raise BadPayload("isTyping must be true or false")
     return Typing(room_id=room, is_typing=is_typing)
+
+
+@dataclass(frozen=True)
+class MarkRead:
+    room_id: str
+    seq: int
+
+
+def mark_read(payload: Any) -> MarkRead:
+    """``{roomId, seq}``: seq a whole number from 0 (clamped to the room's last message)."""
+    room = room_id(payload)
+    try:
+        seq = reads.parse_seq(payload.get("seq"))
+    except reads.BadSeq as exc:
+        raise BadPayload(str(exc)) from exc
+    return MarkRead(room_id=room, seq=seq)

@@ -10,6 +10,12 @@ so the entries of a process that died without deleting them disappear by themsel
 An entry that expires leaves no trace in the bucket's watchers (JetStream drops it silently), so
 each process also forgets another's count it has not seen refreshed for the bucket's max age.
 
+A process also says it is alive on core NATS every ``presence_heartbeat_s`` (``presence.py``
+sends it, ``heard`` records it): once a process has been heard, its counts stop counting when it
+has been silent for ``dead_after_s``, so a SIGKILLed process's users go offline (and stop counting
+against the limit) seconds after its death instead of after the bucket's max age. A process never
+heard (an older version) is judged by the max age alone.
+
 Two connects of one user at the same instant on two processes may both pass (each sees the
 other's count a NATS message later): the limit can be overshot by the number of processes at
 most, which is enough against a script opening thousands of sockets.
@@ -21,7 +27,7 @@ import asyncio
 import logging
 import secrets
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
 
 import nats.errors
@@ -38,7 +44,7 @@ AGE_IN_REFRESHES = 3
 class SocketCounts:
     """This process's sockets per user, and what the other processes published of theirs."""
 
-    def __init__(self, kv: KeyValue, refresh_s: float) -> None:
+    def __init__(self, kv: KeyValue, refresh_s: float, dead_after_s: float = 3.0) -> None:
         self.replica = secrets.token_hex(8)
         self.ready = asyncio.Event()
         #: Set while following the bucket (not while NATS is away or it resumes after).
@@ -49,17 +55,58 @@ class SocketCounts:
         self._max_age = AGE_IN_REFRESHES * refresh_s
         #: user -> replica -> (sockets, when last stored: ``time.monotonic()`` here)
         self._others: dict[str, dict[str, tuple[int, float]]] = {}
+        #: replica -> when its last heartbeat came (``time.monotonic()`` here)
+        self._heard: dict[str, float] = {}
+        self._dead_after = dead_after_s
+        self._dead: set[str] = set()
+        #: Called with a username whenever its count may have changed (``presence.py``).
+        self.on_change: Callable[[str], None] = lambda _: None
 
     def of(self, username: str) -> int:
         """Sockets ``username`` holds on every realtime process (as far as this one knows)."""
         others = self._others.get(username, {})
-        live_since = time.monotonic() - self._max_age
-        live = sum(count for count, seen in others.values() if seen >= live_since)
+        now = time.monotonic()
+        live = sum(
+            count for replica, (count, seen) in others.items() if self._live(replica, seen, now)
+        )
         return self._mine.get(username, 0) + live
+
+    def _live(self, replica: str, seen: float, now: float) -> bool:
+        heard = self._heard.get(replica)
+        if heard is not None:
+            return now - heard < self._dead_after
+        return now - seen < self._max_age
+
+    def heard(self, replica: str) -> None:
+        """A heartbeat of ``replica``; its users change when it was thought dead."""
+        self._heard[replica] = time.monotonic()
+        if replica in self._dead:
+            self._dead.discard(replica)
+            log.info("realtime process %s is heard again", replica)
+            self._changed_on(replica)
+
+    def check_silent(self) -> None:
+        """Tell ``on_change`` about the users of the replicas that fell silent since the last
+        call (their sockets stop counting), and forget replicas silent for the max age."""
+        now = time.monotonic()
+        for replica, at in list(self._heard.items()):
+            if now - at >= self._max_age:
+                del self._heard[replica]
+                self._dead.discard(replica)
+            elif now - at >= self._dead_after and replica not in self._dead:
+                log.warning("realtime process %s is silent: its sockets no longer count", replica)
+                self._dead.add(replica)
+                self._changed_on(replica)
+
+    def _changed_on(self, replica: str) -> None:
+        for username, counts in list(self._others.items()):
+            if replica in counts:
+                self.on_change(username)
 
     def opened(self, username: str) -> None:
         """Count one more socket of ``username`` here (``publish`` tells the others)."""
         self._mine[username] = self._mine.get(username, 0) + 1
+        self.on_change(username)
 
     def closed(self, username: str) -> None:
         left = self._mine.get(username, 0) - 1
@@ -67,6 +114,7 @@ class SocketCounts:
             self._mine[username] = left
         else:
             self._mine.pop(username, None)
+        self.on_change(username)
 
     async def publish(self, username: str) -> None:
         """Store this process's count of ``username`` (deleted at 0) for the other processes."""
@@ -91,6 +139,7 @@ class SocketCounts:
             counts.pop(replica, None)
             if not counts:
                 del self._others[username]
+        self.on_change(username)
 
     async def _refresh(self) -> None:
         while True:
@@ -108,6 +157,7 @@ class SocketCounts:
         for username, counts in list(self._others.items()):
             for replica in [r for r, (_, seen) in counts.items() if seen < live_since]:
                 del counts[replica]
+                self.on_change(username)
             if not counts:
                 del self._others[username]
 
@@ -122,10 +172,11 @@ async def ensure_bucket(js: JetStreamContext, refresh_s: float, replicas: int) -
 
 @asynccontextmanager
 async def counting(
-    js: JetStreamContext, refresh_s: float, replicas: int
+    js: JetStreamContext, refresh_s: float, replicas: int, dead_after_s: float = 3.0
 ) -> AsyncIterator[SocketCounts]:
     """Socket counts shared with the other realtime processes until the context ends."""
-    counts = SocketCounts(await ensure_bucket(js, refresh_s, replicas), refresh_s)
+    kv = await ensure_bucket(js, refresh_s, replicas)
+    counts = SocketCounts(kv, refresh_s, dead_after_s)
     refresher = asyncio.create_task(counts._refresh())
     try:
         bucket = subjects.SOCKETS_BUCKET

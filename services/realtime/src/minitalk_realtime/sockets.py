@@ -29,6 +29,8 @@ from .guards import GuardedServer
 from .hub import Hub
 from .limits import RateLimited, UserLimits
 from .mistakes import Mistakes
+from .presence import Presence
+from .reads import Reads
 from .socketcount import SocketCounts
 
 log = logging.getLogger("minitalk.realtime.sockets")
@@ -48,6 +50,9 @@ class Runtime:
     verifier: tokens.TokenVerifier | None = None
     #: Sockets per user on every realtime process (``socketcount.py``).
     sockets: SocketCounts | None = None
+    #: Who is online (``presence.py``) and read positions (``reads.py``).
+    presence: Presence | None = None
+    reads: Reads | None = None
     #: Closes each socket when its token expires or is revoked (made by ``register``).
     token_watch: TokenWatch | None = None
     #: Set once the public key is loaded and the rooms projection has caught up.
@@ -157,6 +162,16 @@ def register(sio: GuardedServer, runtime: Runtime, settings: RealtimeSettings) -
                 raise
             watch.watch(sid, identity)
             await counts.publish(identity.username)
+            _soon(tell_presence(sid, identity.username))
+
+    async def tell_presence(sid: str, username: str) -> None:
+        """``presence`` for each of the socket's rooms, once Socket.IO's CONNECT is sent."""
+        for _ in range(500):
+            if sio.manager.is_connected(sid, "/"):
+                break
+            await asyncio.sleep(0.01)
+        if runtime.presence is not None and runtime.hub is not None:
+            await runtime.presence.tell(sid, runtime.hub.membership.room_ids_of(username))
 
     async def disconnect(sid: str, reason: Any = None) -> None:
         watch.forget(sid)
@@ -190,6 +205,8 @@ def register(sio: GuardedServer, runtime: Runtime, settings: RealtimeSettings) -
         room_id = payloads.room_id(payload)
         await hub().join(sid, room_id)
         await sio.emit("joined_room", {"roomId": room_id}, to=sid)
+        if runtime.presence is not None:
+            await runtime.presence.tell(sid, [room_id])
         return {"ok": True, "roomId": room_id}
 
     async def leave_room(sid: str, payload: Any) -> dict[str, Any]:
@@ -206,6 +223,12 @@ def register(sio: GuardedServer, runtime: Runtime, settings: RealtimeSettings) -
         await hub().typing(sid, payloads.typing(payload))
         return {"ok": True}
 
+    async def mark_read(sid: str, payload: Any) -> dict[str, Any]:
+        command = payloads.mark_read(payload)
+        if runtime.reads is None:
+            raise NotReady
+        return await runtime.reads.mark(sid, command)
+
     sio.on("connect", connect)
     sio.on("disconnect", disconnect)
     for name, kind, handler in (
@@ -213,6 +236,7 @@ def register(sio: GuardedServer, runtime: Runtime, settings: RealtimeSettings) -
         ("leave_room", "rooms", leave_room),
         ("send_message", "send", send_message),
         ("typing", "typing", typing),
+        ("mark_read", "reads", mark_read),
     ):
         sio.on(name, _answered(sio, name, spending(kind, handler)))
     other = _answered(sio, "other", spending("other", unknown_event))
@@ -222,6 +246,23 @@ def register(sio: GuardedServer, runtime: Runtime, settings: RealtimeSettings) -
         return result
 
     sio.on("*", any_other)
+
+
+_background: set[asyncio.Task[None]] = set()
+
+
+def _soon(work: Awaitable[None]) -> None:
+    """Run ``work`` in a task of its own (kept until it ends)."""
+
+    async def run() -> None:
+        try:
+            await work
+        except Exception:
+            log.exception("background socket work failed")
+
+    task = asyncio.create_task(run())
+    _background.add(task)
+    task.add_done_callback(_background.discard)
 
 
 def _answered(sio: GuardedServer, name: str, handler: Handler) -> Callable[..., Any]:

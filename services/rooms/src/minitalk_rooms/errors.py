@@ -82,3 +82,8 @@ class NotReady(Unavailable):
 class LogUnavailable(Unavailable):
     def __init__(self) -> None:
         super().__init__("the room log is unavailable, try again")
+
+
+class PresenceUnavailable(Unavailable):
+    def __init__(self) -> None:
+        super().__init__("presence is unavailable, try again")

@@ -13,7 +13,7 @@ from pydantic import WithJsonSchema
 from . import batch
 from .history import parse_since
 from .runtime import Runtime
-from .schemas import CreateRoom, CreateRooms, Invite, room_json
+from .schemas import CreateRoom, CreateRooms, Invite, MarkRead, room_json
 
 Json = dict[str, Any]
 #: The largest stream sequence a cursor may name (JetStream's are 64-bit); more is a 400.
@@ -53,7 +53,25 @@ def rooms_router(runtime: Runtime) -> APIRouter:
 
     @router.get("/chatrooms")
     async def my_rooms(actor: Caller) -> list[dict[str, Any]]:
-        return [room_json(room) for room in runtime.commands.rooms_of(actor)]
+        """Each room with ``lastReadSeq``, ``unread``, ``lastMessage``, ``lastActivityAt``;
+        newest activity first."""
+        rooms = runtime.commands.rooms_of(actor)
+        return await runtime.summaries.room_list(actor, rooms, runtime.reads.positions)
+
+    @router.post("/chatrooms/{room_id}/read")
+    async def mark_read(room_id: str, body: MarkRead, actor: Caller) -> Json:
+        """Move the caller's read position forward (clamped to the room's last message)."""
+        seq = await runtime.reads.mark(actor, room_id, body.seq)
+        return {"roomId": room_id, "lastReadSeq": seq}
+
+    @router.get("/chatrooms/{room_id}/receipts")
+    async def receipts(room_id: str, actor: Caller) -> list[dict[str, Any]]:
+        return await runtime.reads.receipts(actor, room_id)
+
+    @router.get("/chatrooms/{room_id}/presence")
+    async def presence(room_id: str, actor: Caller) -> Json:
+        room = await runtime.commands.member_room(actor, room_id)
+        return {"roomId": room_id, "online": await runtime.presence.online(room.participants)}
 
     @router.post("/chatrooms/{room_id}/invite")
     async def invite(room_id: str, body: Invite, actor: Caller) -> Json:

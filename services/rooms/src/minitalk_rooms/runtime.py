@@ -14,7 +14,10 @@ from . import errors
 from .config import RoomsSettings
 from .handlers import Limits, RoomCommands, State
 from .history import HistoryClient
+from .presence import PresenceClient
 from .projection import KnownUsers, RoomDirectory
+from .reads import ReadCommands, ReadDirectory
+from .summaries import SummaryClient
 
 log = logging.getLogger("minitalk.rooms")
 
@@ -27,6 +30,10 @@ class Runtime:
         self._state: State | None = None
         self._commands: RoomCommands | None = None
         self._history: HistoryClient | None = None
+        self._reads: ReadCommands | None = None
+        self._reads_view: Projection | None = None
+        self._summaries: SummaryClient | None = None
+        self._presence: PresenceClient | None = None
         self._verifier: tokens.TokenVerifier | None = None
         self._revoked: revocation.Revocations | None = None
 
@@ -46,8 +53,16 @@ class Runtime:
             stack.push_async_callback(view.close)
         self._state = state
         self._commands = RoomCommands(js, state, self._limits())
+        positions = ReadDirectory()
+        self._reads_view = Projection(js, subjects.READS_STREAM, positions.project)
+        await self._reads_view.start()
+        stack.push_async_callback(self._reads_view.close)
+        self._reads = ReadCommands(js, self._commands, positions, self._reads_view)
         settings = self.settings
         self._history = HistoryClient(nc, settings.persister_partitions, settings.history_timeout_s)
+        timeout = settings.history_timeout_s
+        self._summaries = SummaryClient(nc, settings.persister_partitions, timeout)
+        self._presence = PresenceClient(nc, timeout)
         revoked = self._revoked = await stack.enter_async_context(revocation.following(js))
         key_loader = asyncio.create_task(self._load_key(js, revoked))
         stack.callback(key_loader.cancel)
@@ -60,6 +75,8 @@ class Runtime:
             return "catching up on users"
         if not self._state.rooms_view.ready.is_set():
             return "catching up on rooms"
+        if self._reads_view is None or not self._reads_view.ready.is_set():
+            return "catching up on read positions"
         if self._verifier is None:
             return "waiting for the JWT public key"
         return self._following()
@@ -74,6 +91,8 @@ class Runtime:
             return "following rooms again"
         if not self._revoked.current.is_set():
             return "following revocations again"
+        if self._reads_view is not None and not self._reads_view.current.is_set():
+            return "following read positions again"
         return None
 
     def caller(self, authorization: str | None) -> str:
@@ -97,6 +116,24 @@ class Runtime:
         if self._history is None:
             raise errors.NotReady("starting")
         return self._history
+
+    @property
+    def reads(self) -> ReadCommands:
+        self.commands  # noqa: B018 - the same readiness check
+        assert self._reads is not None
+        return self._reads
+
+    @property
+    def summaries(self) -> SummaryClient:
+        if self._summaries is None:
+            raise errors.NotReady("starting")
+        return self._summaries
+
+    @property
+    def presence(self) -> PresenceClient:
+        if self._presence is None:
+            raise errors.NotReady("starting")
+        return self._presence
 
     def _limits(self) -> Limits:
         return Limits(

@@ -32,6 +32,12 @@ class Invite(BaseModel):
     participants: list[Text] = Field(min_length=1)
 
 
+class MarkRead(BaseModel):
+    """``{seq}``: the MESSAGES seq of the last message read; a whole number from 0."""
+
+    seq: Annotated[int, Field(ge=0, le=2**63 - 1, strict=True)]
+
+
 def room_json(room: Room, full: bool = True) -> dict[str, Any]:
     """``{roomId, name, participants}`` and, when ``full``, ``createdBy`` and ``createdAt``."""
     body: dict[str, Any] = {

@@ -177,8 +177,9 @@ async def _rebuild_stream(
         tally.written += 1
         tally.rooms.add(room_id)
 
-    subject_of = subjects.message_subject if stream == MESSAGES else subjects.room_subject
-    for subject in [subject_of(r) for r in rooms] or [subjects.all_of(stream)]:
+    for subject in [subjects.stream_subject(stream, r) for r in rooms] or [
+        subjects.all_of(stream)
+    ]:
         await streams.read(js, stream, subject, take)
     writer.finish()
     return tally

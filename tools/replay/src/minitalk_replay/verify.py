@@ -208,7 +208,7 @@ class _Check:
 
 
 async def verify(nc: NATS, rooms_dir: Path, meter: Meter, partition: Partition = WHOLE) -> Report:
-    """Check the room files in ``rooms_dir`` against the ROOMS and MESSAGES streams."""
+    """Check the room files in ``rooms_dir`` against the ROOMS, MESSAGES and READS streams."""
     report = Report()
     named = room_files(rooms_dir)
     for stream in SUFFIXES:
