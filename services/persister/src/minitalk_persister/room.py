@@ -135,17 +135,7 @@ class RoomFile:
         return found[0].offset, found[0].length
 
     def _redact(self, spans: list[tuple[int, int]]) -> None:
-        if not spans:
-            return
-        fd = os.open(self.path, os.O_RDWR)
-        try:
-            patches = redactions(spans, lambda at, n: os.pread(fd, n, at))
-            for patch in patches:
-                os.pwrite(fd, patch.data, patch.offset)
-            if patches:
-                os.fsync(fd)
-        finally:
-            os.close(fd)
+        redact_in_place(self.path, spans, sync=True)
 
     def _purge(self) -> None:
         """A ``HistoryPurged`` starts the file again: both files cut to nothing."""
@@ -304,6 +294,21 @@ def _lines_from(path: Path, start: int, end: int | None = None) -> Iterator[tupl
                 return
             yield offset, data
             offset += len(data)
+
+
+def redact_in_place(path: Path, spans: list[tuple[int, int]], sync: bool = False) -> None:
+    """Redact the lines at ``spans`` (``changes.redact``: same length, no content)."""
+    if not spans:
+        return
+    fd = os.open(path, os.O_RDWR)
+    try:
+        patches = redactions(spans, lambda at, n: os.pread(fd, n, at))
+        for patch in patches:
+            os.pwrite(fd, patch.data, patch.offset)
+        if patches and sync:
+            os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _truncate_to_zero(path: Path) -> None:
