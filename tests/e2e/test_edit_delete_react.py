@@ -226,7 +226,7 @@ async def test_same_history_after_restarts_and_rebuild(
         await a.close()
     before = await _history(client, tb, rid)
     backup = tmp_path / "backup"
-    _replay(stack, "backup", str(backup))
+    _replay(stack, "backup", "--out", str(backup))
     assert [p.name for p in _files_holding(backup, f"m1 {SECRET}")] == []
     for name in ("persister", "rooms", "realtime", "auth"):
         stack.stop(name)
