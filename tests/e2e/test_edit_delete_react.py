@@ -153,6 +153,16 @@ async def test_refusals(
             "ok": False,
             "error": "too many different reactions on this message (at most 20)",
         }
+        # over the per-user budget (edit 5/s, burst 30): refused with the wait, then fine again
+        edits = [
+            await a.call("edit_message", {"roomId": rid, "id": mid, "content": f"v{i}"})
+            for i in range(100)
+        ]
+        limited = [x for x in edits if not x["ok"]]
+        assert limited, "100 edits in a row never hit the budget"
+        assert {x["error"] for x in limited} == {"rate limited"}
+        assert all(x["retryAfterMs"] > 0 for x in limited)
+        await asyncio.sleep(1)
         assert (await a.call("delete_message", {"roomId": rid, "id": mid}))["ok"]
         assert await a.call("edit_message", {"roomId": rid, "id": mid, "content": "x"}) == {
             "ok": False,
