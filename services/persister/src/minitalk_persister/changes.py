@@ -66,9 +66,11 @@ _kind = msgspec.json.Decoder(_Kind)
 
 
 class RoomChanges:
-    __slots__ = ("changed", "ids", "size")
+    __slots__ = ("changed", "generation", "ids", "size")
 
     def __init__(self) -> None:
+        #: The file's purge count when the scan started (``RoomFile.prescan``).
+        self.generation = 0
         self.ids: dict[str, int] = {}
         self.changed: dict[int, Folded] = {}
         #: Bytes of the file this overlay covers.

@@ -62,6 +62,8 @@ class RoomFile:
     damaged: bool = False
     #: The changes of the room's messages (MESSAGES files), loaded on first use.
     changes: RoomChanges | None = None
+    #: Purges made by this object (a prescan from before one is of no use).
+    purges: int = 0
 
     @classmethod
     def open(cls, directory: Path, room_id: str, stream: str = MESSAGES) -> RoomFile:
@@ -113,15 +115,25 @@ class RoomFile:
                 raise
         return done
 
-    def load_changes(self) -> RoomChanges:
+    def load_changes(self, early: RoomChanges | None = None) -> RoomChanges:
         """The overlay of the room's changes: one scan of the file the first time, and the
-        redactions it finds missing made (a write that failed half-way)."""
+        redactions it finds missing made (a write that failed half-way). ``early``: a scan of
+        the file's beginning made without the lock (``prescan``); only the rest is read."""
         if self.changes is None:
-            changes = RoomChanges()
-            changes.scan(_lines_from(self.path, 0, self.size), self.locate)
+            usable = early is not None and early.generation == self.purges
+            changes = early if early is not None and usable else RoomChanges()
+            changes.scan(_lines_from(self.path, changes.size, self.size), self.locate)
             self._redact(changes.deleted_spans(self.locate))
             self.changes = changes
         return self.changes
+
+    def prescan(self) -> RoomChanges:
+        """The overlay of what the file holds now, read while appends may go on (no lock):
+        ``load_changes`` then reads only what was appended meanwhile."""
+        early = RoomChanges()
+        early.generation = self.purges
+        early.scan(_lines_from(self.path, 0, self.size), lambda seq: None)
+        return early
 
     def locate(self, seq: int) -> tuple[int, int] | None:
         """``(offset, length)`` of the message stored at ``seq`` (through the index)."""
@@ -144,6 +156,7 @@ class RoomFile:
             _truncate_to_zero(self.index_path)
         self.position = Position()
         self.changes = None
+        self.purges += 1
 
     def _write(self, lines: bytes, records: bytes) -> int:
         created = self.size == 0  # a new directory entry

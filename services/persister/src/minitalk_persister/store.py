@@ -13,7 +13,7 @@ from pathlib import Path
 from minitalk_common.chat.changes import Code, MessageState, Refused
 from minitalk_common.chat.messages import Message
 
-from .changes import is_purge
+from .changes import RoomChanges, is_purge
 from .history import HistoryQuery, message_of, read_page
 from .reader import RoomReader
 from .room import Appended, RoomFile
@@ -89,6 +89,10 @@ class RoomStore:
         failures: list[BaseException] = []
         for stream in sorted({stream for stream, _ in groups}):
             rooms = [room for s, room in groups if s == stream]
+            if stream == MESSAGES:  # changes need the room's overlay: scanned before the lock
+                for room_id in rooms:
+                    if any(e.time_us is None for e in groups[stream, room_id]):
+                        await self.changed_room(room_id)
             async with self._locks[stream]:
                 results = await asyncio.gather(
                     *(self._append(stream, room, groups[stream, room]) for room in rooms),
@@ -144,13 +148,17 @@ class RoomStore:
         return room.changes.state(found)
 
     async def changed_room(self, room_id: str) -> RoomFile:
-        """The room's chat log with its changes loaded (one scan of the file the first time,
-        under the stream's lock: a write meanwhile would move the file under the scan)."""
+        """The room's chat log with its changes loaded: one scan of the file the first time,
+        without the stream's lock (a big room's scan would hold every room's writes up), then
+        what was appended meanwhile under it."""
         room = await self.room(room_id)
         if room.changes is None:
+            early: RoomChanges | None = await asyncio.to_thread(room.prescan)  # no lock
             async with self._locks[MESSAGES]:
+                if self._files[MESSAGES].get(room_id) is not room:
+                    early = None  # forgotten meanwhile: recovered again from disk
                 room = await self._open(MESSAGES, room_id)
-                await asyncio.to_thread(room.load_changes)
+                await asyncio.to_thread(room.load_changes, early)
         return room
 
     async def counts(self, room_id: str) -> RoomCounts:
