@@ -13,6 +13,7 @@ from minitalk_persister.history import HistoryQuery, read_page
 from minitalk_persister.reader import RoomReader
 from minitalk_persister.room import RoomFile
 from minitalk_persister.roomfile import MESSAGES, Entry, decode_line, make_entry
+from minitalk_persister.unread import RoomCounts
 from minitalk_replay.rebuild import FileWriter
 
 T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
@@ -160,3 +161,27 @@ def test_the_replay_writer_gives_the_same_bytes(tmp_path: Path) -> None:
     writer.finish()
     for name in (f"{ROOM}.jsonl", f"{ROOM}.idx"):
         assert (replay / name).read_bytes() == (persister / name).read_bytes(), name
+
+
+def test_the_room_list_shows_the_last_message_as_it_is_now(tmp_path: Path) -> None:
+    room = RoomFile.open(tmp_path, ROOM)
+    stream = [sent(1), sent(2, SECRET), change(3, events.MessageEdited, 2, content="fixed")]
+    room.append(stream)
+    live = RoomCounts()
+    live.add_entries(stream)
+    scanned = RoomCounts()
+    scanned.scan(room.path, room.size)
+    for counts in (live, scanned):
+        last = counts.last_message()
+        assert last is not None
+        assert (last.seq, last.content) == (2, "fixed")
+        assert len(counts) == 2
+    gone = change(4, events.MessageDeleted, 2)
+    room.append([gone])
+    live.add_entries([gone])
+    scanned = RoomCounts()
+    scanned.scan(room.path, room.size)
+    for counts in (live, scanned):
+        last = counts.last_message()
+        assert last is not None
+        assert last.content == ""

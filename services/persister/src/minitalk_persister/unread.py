@@ -21,7 +21,7 @@ from minitalk_common.chat.messages import timestamp
 from minitalk_common.chat.summary import LastMessage
 
 from .changes import redact
-from .roomfile import Entry, decode_line
+from .roomfile import Entry, decode_line, encode_line
 
 
 class _Sender(msgspec.Struct):
@@ -67,19 +67,26 @@ class RoomCounts:
         for entry in entries:
             if entry.sender is not None:  # a message; changes count for nothing
                 self.add(entry.seq, entry.sender, entry.line)
-            elif entry.kind == "MessageDeleted":
-                self._deleted(entry.line)
+            elif entry.kind in ("MessageDeleted", "MessageEdited"):
+                self._changed(entry.line)
             self.size += len(entry.line)
 
-    def _deleted(self, line: bytes) -> None:
-        """The last message's content goes when it is deleted (as in its file)."""
+    def _changed(self, line: bytes) -> None:
+        """The last message as it is now: its content gone when deleted, the edit's when
+        edited (as history shows it)."""
         event = events.decode(bytes(decode_line(line).event))
-        if (
-            isinstance(event, events.MessageDeleted)
-            and self._last_line is not None
-            and event.message_seq == self.last_seq
-        ):
+        if not isinstance(event, events.MessageDeleted | events.MessageEdited):
+            return
+        if self._last_line is None or event.message_seq != self.last_seq:
+            return
+        if isinstance(event, events.MessageDeleted):
             self._last_line = redact(self._last_line)
+            return
+        last = decode_line(self._last_line)
+        sent = events.decode(bytes(last.event))
+        if isinstance(sent, events.MessageSent) and sent.content:  # not deleted
+            edited = msgspec.structs.replace(sent, content=event.content)
+            self._last_line = encode_line(last.stream, last.seq, last.trace_id, edited)
 
     def unread(self, after: int, username: str) -> int:
         """Messages after seq ``after`` that someone else than ``username`` sent."""
@@ -113,5 +120,7 @@ class RoomCounts:
                     sender = _sender.decode(line.event).sender
                 except msgspec.DecodeError:
                     continue  # the file's reader skips it too
-                if sender:  # a message (a change has no sender; a deleted one is redacted)
+                if sender:  # a message (a change has no sender)
                     self.add(line.seq, sender, data)
+                else:
+                    self._changed(data)
