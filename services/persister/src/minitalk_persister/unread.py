@@ -20,7 +20,8 @@ from minitalk_common import events
 from minitalk_common.chat.messages import timestamp
 from minitalk_common.chat.summary import LastMessage
 
-from .roomfile import Entry, decode_line
+from .changes import redact
+from .roomfile import Entry, decode_line, encode_line
 
 
 class _Sender(msgspec.Struct):
@@ -64,8 +65,28 @@ class RoomCounts:
 
     def add_entries(self, entries: list[Entry]) -> None:
         for entry in entries:
-            self.add(entry.seq, entry.sender or "", entry.line)
+            if entry.sender is not None:  # a message; changes count for nothing
+                self.add(entry.seq, entry.sender, entry.line)
+            elif entry.kind in ("MessageDeleted", "MessageEdited"):
+                self._changed(entry.line)
             self.size += len(entry.line)
+
+    def _changed(self, line: bytes) -> None:
+        """The last message as it is now: its content gone when deleted, the edit's when
+        edited (as history shows it)."""
+        event = events.decode(bytes(decode_line(line).event))
+        if not isinstance(event, events.MessageDeleted | events.MessageEdited):
+            return
+        if self._last_line is None or event.message_seq != self.last_seq:
+            return
+        if isinstance(event, events.MessageDeleted):
+            self._last_line = redact(self._last_line)
+            return
+        last = decode_line(self._last_line)
+        sent = events.decode(bytes(last.event))
+        if isinstance(sent, events.MessageSent) and sent.content:  # not deleted
+            edited = msgspec.structs.replace(sent, content=event.content)
+            self._last_line = encode_line(last.stream, last.seq, last.trace_id, edited)
 
     def unread(self, after: int, username: str) -> int:
         """Messages after seq ``after`` that someone else than ``username`` sent."""
@@ -99,4 +120,7 @@ class RoomCounts:
                     sender = _sender.decode(line.event).sender
                 except msgspec.DecodeError:
                     continue  # the file's reader skips it too
-                self.add(line.seq, sender, data)
+                if sender:  # a message (a change has no sender)
+                    self.add(line.seq, sender, data)
+                else:
+                    self._changed(data)

@@ -136,6 +136,7 @@ async def _stream(
     span = await streams.bounds(js, stream)
     present = await _ids(js, stream, meter) if resume and span.messages else set()
     tick = meter.counter(f"{stream} <- backup", None)
+    moved: dict[int, int] = {}  # old seq -> new seq of the messages that were renumbered
     async with ChainPublisher(js, stream, span.last) as publisher:
         for line in source:
             tick()
@@ -149,9 +150,16 @@ async def _stream(
                 continue
             present.add(event.id)  # a second copy would be dropped as a duplicate
             subject, headers = _subject(stream, event), _headers(line, event)
-            seq = await publisher.publish(subject, bytes(line.event), headers)
-            if seq != line.seq and tally.renumbered_from is None:
-                tally.renumbered_from = (line.seq, seq)
+            data = bytes(line.event)
+            if isinstance(event, events.CHANGE_TYPES) and event.message_seq in moved:
+                # a change names its message by seq too: the message's new one
+                new = msgspec.structs.replace(event, message_seq=moved[event.message_seq])
+                data = events.encode(new)
+            seq = await publisher.publish(subject, data, headers)
+            if seq != line.seq:
+                moved[line.seq] = seq
+                if tally.renumbered_from is None:
+                    tally.renumbered_from = (line.seq, seq)
             tally.published += 1
     return tally
 
@@ -171,7 +179,7 @@ async def _ids(js: JetStreamContext, stream: str, meter: Meter) -> set[str]:
 
 
 def _subject(stream: str, event: events.Event) -> str:
-    if stream == USERS and isinstance(event, events.UserRegistered):
+    if stream == USERS and isinstance(event, events.UserRegistered | events.UserDeleted):
         return subjects.user_subject(event.user_id)
     room_id = events.room_id_of(event)
     if room_id is None:
