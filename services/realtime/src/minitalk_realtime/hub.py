@@ -18,6 +18,7 @@ from minitalk_common.chat import changes
 from minitalk_common.chat.editing import MessageEditor
 from minitalk_common.chat.membership import Change, Membership
 from minitalk_common.chat.messages import live_message
+from minitalk_common.feed import Feed
 from minitalk_common.projection import CatchUpFailed, Projection
 from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
@@ -25,7 +26,6 @@ from nats.js import JetStreamContext
 
 from .errors import NotAMember, NotReady, RealtimeError, UnknownRoom
 from .fanout import Fanout
-from .livefeed import LiveFeed
 from .messages import MessageSender
 from .payloads import DeleteMessage, EditMessage, React, SendMessage, Typing
 from .sessions import Sessions
@@ -83,12 +83,22 @@ class Hub:
         #: Edits, deletions and reactions (``chat.editing``), set up by ``main.py``.
         self.editor: MessageEditor
         self.projection = Projection(js, subjects.ROOMS_STREAM, self._apply)
-        self.live = LiveFeed(nc, js, self._on_stored, live_heartbeat)
+        #: Every message the MESSAGES stream stores from this process's start, in stream order,
+        #: resumed from the last one after a gap, a lost consumer or a NATS reconnect.
+        self.live = Feed(
+            js,
+            subjects.MESSAGES_STREAM,
+            subjects.all_of(subjects.MESSAGES_STREAM),
+            self._on_stored,
+            heartbeat_s=live_heartbeat,
+        )
         #: Called for each socket told ``room_joined`` (main.py hooks presence in).
         self.on_room_joined: Callable[[str, str], Awaitable[None]] = _nothing
 
     async def start(self) -> None:
-        await self.live.start()  # from the stream's end now: nothing stored later is missed
+        # from the stream's end now: nothing stored later is missed
+        self.live.last = (await self._js.stream_info(subjects.MESSAGES_STREAM)).state.last_seq
+        await self.live.start()
         await self.projection.start()
 
     async def close(self) -> None:
@@ -189,15 +199,16 @@ class Hub:
 
     # -- NATS -------------------------------------------------------------------------------
 
-    async def _on_stored(self, msg: Msg, seq: int) -> None:
-        """Live feed callback: a message the stream stored at ``seq`` goes to this process's
-        sockets in its room. Nothing is decoded for a room without local sockets; an event
-        that is not a ``MessageSent`` (or not one of ours) is skipped."""
+    async def _on_stored(self, msg: Msg) -> None:
+        """Live feed callback: a message the stream stored goes to this process's sockets in its
+        room. Nothing is decoded for a room without local sockets; an event that is not a
+        ``MessageSent`` (or not one of this room's) is skipped."""
         room_id = subjects.room_of(msg.subject)
         members = self.fanout.members(room_id)
         if not members:
             return
         sids = list(members)
+        seq = msg.metadata.sequence.stream
         try:
             event = events.decode(msg.data)
         except events.BadEvent as exc:
@@ -208,7 +219,10 @@ class Hub:
             return
         metrics.MESSAGES_DELIVERED.add(len(sids))
         with telemetry.consumer_span(msg.subject, msg.headers, event.id):
-            await self._emitter.emit("message", live_message(event, seq, event.at), to=sids)
+            try:
+                await self._emitter.emit("message", live_message(event, seq, event.at), to=sids)
+            except Exception:  # the feed goes on with the next message
+                log.exception("live delivery of seq %d to room %s failed", seq, room_id)
 
     async def _on_change(
         self, event: events.Event, seq: int, room_id: str, sids: list[str]
