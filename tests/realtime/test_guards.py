@@ -81,7 +81,7 @@ async def test_a_binary_packet_is_refused_and_its_socket_closed(
     await mallory.login()
 
     await mallory.ws.send(attachments[0])
-    error = await mallory.next_frame(lambda f: f.startswith("42"))
+    error = await mallory.next_frame(lambda f: f.startswith('42["error"'))
     assert json.loads(error[2:]) == ["error", {"message": "binary packets are not accepted"}]
     assert await mallory.closed_within(10)
     await still_chatting(alice, bob, "after the binary header")
