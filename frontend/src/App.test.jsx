@@ -23,6 +23,8 @@ vi.mock('./api/endpoints.js', () => ({
   inviteToRoom: vi.fn(),
   leaveRoom: vi.fn(),
   fetchMessages: vi.fn(),
+  fetchPresence: vi.fn(),
+  fetchReceipts: vi.fn(),
 }));
 
 const api = await import('./api/endpoints.js');
@@ -55,6 +57,8 @@ beforeEach(() => {
   vi.clearAllMocks();
   api.listRooms.mockResolvedValue([{ roomId: 'r1', name: 'General', participants: ['alice', 'bob'] }]);
   api.fetchMessages.mockResolvedValue([]);
+  api.fetchPresence.mockRejectedValue({ response: { status: 404 } }); // an old server
+  api.fetchReceipts.mockRejectedValue({ response: { status: 404 } });
 });
 
 afterEach(() => cleanup());
@@ -252,5 +256,144 @@ describe('chat view', () => {
     fireEvent.click(screen.getByRole('button', { name: 'Leave room' }));
     await waitFor(() => expect(screen.queryAllByTestId('room-item')).toHaveLength(0));
     expect(screen.getByText(/Pick a room/)).toBeTruthy();
+  });
+});
+
+describe('presence and read positions', () => {
+  const at = (minute) => `2026-12-04T10:${String(minute).padStart(2, '0')}:00.000000Z`;
+  const withReads = (roomId, name, extra) => ({
+    roomId,
+    name,
+    participants: ['alice', 'bob'],
+    lastReadSeq: 0,
+    unread: 0,
+    lastMessage: null,
+    lastActivityAt: at(0),
+    ...extra,
+  });
+  const badge = (roomId) =>
+    screen.getAllByTestId('room-item').find((el) => el.getAttribute('data-room-id') === roomId).querySelector('[data-testid="unread-badge"]');
+  const roomOrder = () => screen.getAllByTestId('room-item').map((el) => el.getAttribute('data-room-id'));
+  let hidden = false;
+
+  beforeEach(() => {
+    hidden = false;
+    Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => (hidden ? 'hidden' : 'visible') });
+    api.listRooms.mockResolvedValue([
+      withReads('r2', 'Lunch', { lastActivityAt: at(1) }),
+      withReads('r1', 'General', { lastReadSeq: 1, unread: 2, lastMessage: msg(3, { timestamp: at(3) }), lastActivityAt: at(3) }),
+    ]);
+  });
+
+  const setHidden = (value) => {
+    hidden = value;
+    act(() => document.dispatchEvent(new Event('visibilitychange')));
+  };
+
+  it('badges, previews and orders rooms, and counts live messages in rooms not open', async () => {
+    loginAs();
+    renderAt('/');
+    await screen.findByText('General');
+    expect(roomOrder()).toEqual(['r1', 'r2']);
+    expect(badge('r1')).toHaveAttribute('data-count', '2');
+    expect(badge('r1')).toHaveTextContent('2 unread messages');
+    expect(badge('r2')).toBeNull();
+    expect(screen.getByTestId('room-preview')).toHaveTextContent('bob: hello 3');
+    expect(document.title).toBe('(2) MiniTalk');
+
+    act(() => h.socket.serverEmit('message', msg(1, { roomId: 'r2', content: 'pizza?', timestamp: at(5) })));
+    act(() => h.socket.serverEmit('message', msg(1, { roomId: 'r2', content: 'pizza?', timestamp: at(5) })));
+    expect(roomOrder()).toEqual(['r2', 'r1']);
+    expect(badge('r2')).toHaveAttribute('data-count', '1');
+    // my other tab read it
+    act(() => h.socket.serverEmit('read', { roomId: 'r2', lastReadSeq: 1 }));
+    expect(badge('r2')).toBeNull();
+  });
+
+  it('opening a room shows the new-messages line, marks it read once, and clears the badge', async () => {
+    loginAs();
+    api.fetchMessages.mockResolvedValueOnce([msg(1, { sender: 'alice' }), msg(2), msg(3)]);
+    renderAt('/rooms/r1');
+    act(() => h.socket.connect());
+    await waitFor(() => expect(messages()).toHaveLength(3));
+    const line = screen.getByTestId('new-messages-marker');
+    expect(line.nextElementSibling).toHaveAttribute('data-seq', '2');
+    await waitFor(() => expect(h.socket.sentOf('mark_read')).toHaveLength(1));
+    const [mark] = h.socket.sentOf('mark_read');
+    expect(mark.payload).toEqual({ roomId: 'r1', seq: 3 });
+
+    // more messages while the ack is pending: nothing more is sent, the open room gets no badge
+    act(() => h.socket.serverEmit('message', msg(4)));
+    act(() => h.socket.serverEmit('message', msg(5)));
+    expect(h.socket.sentOf('mark_read')).toHaveLength(1);
+    act(() => mark.cb(null, { ok: true, roomId: 'r1', lastReadSeq: 3 }));
+    expect(badge('r1')).toBeNull();
+    expect(screen.getByTestId('new-messages-marker').nextElementSibling).toHaveAttribute('data-seq', '2'); // stays put
+    // the next one carries the newest seq, after the 1 s pause
+    await waitFor(() => expect(h.socket.sentOf('mark_read')).toHaveLength(2), { timeout: 3000 });
+    expect(h.socket.sentOf('mark_read')[1].payload).toEqual({ roomId: 'r1', seq: 5 });
+  });
+
+  it('a hidden tab marks nothing read and counts; coming back marks it read', async () => {
+    loginAs();
+    api.fetchMessages.mockResolvedValueOnce([msg(1), msg(2), msg(3)]);
+    renderAt('/rooms/r1');
+    act(() => h.socket.connect());
+    await waitFor(() => expect(h.socket.sentOf('mark_read')).toHaveLength(1));
+    act(() => h.socket.sentOf('mark_read')[0].cb(null, { ok: true, roomId: 'r1', lastReadSeq: 3 }));
+    setHidden(true);
+    act(() => h.socket.serverEmit('message', msg(4)));
+    expect(badge('r1')).toHaveAttribute('data-count', '1');
+    await new Promise((r) => setTimeout(r, 1200));
+    expect(h.socket.sentOf('mark_read')).toHaveLength(1);
+    setHidden(false);
+    expect(screen.getByTestId('new-messages-marker').nextElementSibling).toHaveAttribute('data-seq', '4');
+    await waitFor(() => expect(h.socket.sentOf('mark_read')).toHaveLength(2));
+    expect(h.socket.sentOf('mark_read')[1].payload).toEqual({ roomId: 'r1', seq: 4 });
+  });
+
+  it('shows who is online with a labelled dot, follows changes, and who has seen the last message', async () => {
+    loginAs();
+    api.listRooms.mockResolvedValue([withReads('r1', 'General', { participants: ['alice', 'bob', 'carol'] })]);
+    api.fetchMessages.mockResolvedValueOnce([msg(1, { sender: 'alice' })]);
+    api.fetchReceipts.mockResolvedValueOnce([{ username: 'carol', lastReadSeq: 1 }]);
+    renderAt('/rooms/r1');
+    act(() => h.socket.connect());
+    await waitFor(() => expect(messages()).toHaveLength(1));
+    expect(screen.getByTestId('room-participants')).toHaveTextContent('Members: alice (you), bob, carol');
+    expect(screen.queryAllByTestId('presence-dot')).toHaveLength(0); // unknown yet
+    act(() => h.socket.serverEmit('presence', { roomId: 'r1', online: ['alice', 'carol'] }));
+    const member = (name) => screen.getAllByTestId('member').find((el) => el.getAttribute('data-username') === name);
+    expect(member('carol')).toHaveAttribute('data-online', 'true');
+    expect(within(member('carol')).getByRole('img', { name: 'online' })).toBeTruthy();
+    expect(within(member('bob')).getByRole('img', { name: 'offline' })).toBeTruthy();
+    expect(screen.getByTestId('room-online')).toHaveTextContent('2 of 3 online');
+    act(() => h.socket.serverEmit('presence_changed', { roomId: 'r1', username: 'bob', online: true }));
+    expect(member('bob')).toHaveAttribute('data-online', 'true');
+    act(() => h.socket.serverEmit('presence_changed', { roomId: 'r1', username: 'carol', online: false }));
+    expect(member('carol')).toHaveAttribute('data-online', 'false');
+
+    await waitFor(() => expect(screen.getByTestId('seen-by')).toHaveTextContent('Seen by carol'));
+    act(() => h.socket.serverEmit('receipt', { roomId: 'r1', username: 'bob', lastReadSeq: 1 }));
+    expect(screen.getByTestId('seen-by')).toHaveTextContent('Seen by bob and carol');
+
+    act(() => h.socket.drop());
+    expect(screen.queryAllByTestId('presence-dot')).toHaveLength(0); // no stale dots while offline
+  });
+
+  it('an old server (no new fields, no presence): no badge, no mark_read, nothing breaks', async () => {
+    loginAs();
+    api.listRooms.mockResolvedValue([{ roomId: 'r1', name: 'General', participants: ['alice', 'bob'] }]);
+    api.fetchMessages.mockResolvedValueOnce([msg(1), msg(2)]);
+    renderAt('/rooms/r1');
+    act(() => h.socket.connect());
+    await waitFor(() => expect(messages()).toHaveLength(2));
+    act(() => h.socket.serverEmit('message', msg(3)));
+    expect(screen.queryByTestId('unread-badge')).toBeNull();
+    expect(screen.queryByTestId('new-messages-marker')).toBeNull();
+    expect(screen.queryByTestId('room-online')).toBeNull();
+    expect(screen.getByTestId('room-preview')).toHaveTextContent('bob: hello 3'); // learnt live
+    await new Promise((r) => setTimeout(r, 50));
+    expect(h.socket.sentOf('mark_read')).toHaveLength(0);
   });
 });

@@ -2,67 +2,25 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import AsyncIterator, Callable
-from pathlib import Path
 
 import pytest
-from minitalk_local.edge import ROOT
 from minitalk_local.system import LocalSystem
-from playwright.async_api import Browser, BrowserContext, Page, async_playwright, expect
+from playwright.async_api import Browser, expect
 
-from ..chat_clients import PASSWORD
-
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = ROOT / "test-artifacts" / "web"
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+from .web_support import ARTIFACTS, Shots, chromium, messages_with, sign_up
 
 
 @pytest.fixture
 async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as p:
-        launched = await p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+    async with chromium() as launched:
         yield launched
-        await launched.close()
-
-
-class Shots:
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        self.count = 0
-        folder.mkdir(parents=True, exist_ok=True)
-
-    async def take(self, page: Page, name: str) -> None:
-        self.count += 1
-        await page.screenshot(path=self.folder / f"{self.count:02d}-{name}.png", full_page=True)
-
-
-async def sign_up(context: BrowserContext, base: str, username: str) -> Page:
-    page = await context.new_page()
-    await page.goto(f"{base}/signup")
-    await page.get_by_label("Username").fill(username)
-    await page.get_by_label("Password").fill(PASSWORD)
-    await page.get_by_role("button", name="Sign up").click()
-    await expect(page.get_by_test_id("current-user")).to_contain_text(username)
-    return page
-
-
-def messages_with(page: Page, text: str):  # type: ignore[no-untyped-def]
-    return page.get_by_test_id("message").filter(has_text=re.compile(f"^.*{re.escape(text)}.*$"))
 
 
 async def test_two_people_chat_through_a_network_blip(
     stack: LocalSystem, browser: Browser, unique: Callable[[str], str]
 ) -> None:
-    shots = Shots(ARTIFACTS)
+    shots = Shots(ARTIFACTS / "web")
     alice, bob = unique("alice"), unique("bob")
     ctx_a = await browser.new_context(viewport={"width": 1280, "height": 800})
     ctx_b = await browser.new_context(viewport={"width": 360, "height": 740})

@@ -27,3 +27,10 @@ export const fetchMessages = (roomId, params) => {
   for (const [k, v] of Object.entries(params)) if (v !== null && v !== undefined) query[k] = v;
   return http.get(`${room(roomId)}/messages`, { params: query }).then((r) => (Array.isArray(r.data) ? r.data : []));
 };
+
+/** -> {roomId, online: [username, ...]} (members only) */
+export const fetchPresence = (roomId) => http.get(`${room(roomId)}/presence`).then((r) => r.data);
+
+/** -> [{username, lastReadSeq}] for the room's members */
+export const fetchReceipts = (roomId) =>
+  http.get(`${room(roomId)}/receipts`).then((r) => (Array.isArray(r.data) ? r.data : []));

@@ -1,18 +1,25 @@
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import * as api from '../api/endpoints.js';
 import { errorMessage } from '../api/errors.js';
 import { roomsReducer } from '../state/rooms.js';
+import { listHasReadPositions } from '../state/roomSummary.js';
 import { useStore } from '../lib/useStore.js';
 
-/** Room list: REST actions plus the room_joined / room_left socket events. */
-export function useRoomsStore({ socket, me, onRoomGone, onRoomJoined }) {
+/**
+ * Room list: REST actions plus the room_joined / room_left socket events, and each room's
+ * summary (unread, last message, activity) kept live from `message` and `read` events.
+ * `isViewing(roomId)`: the user is looking at that room now (open, tab visible).
+ */
+export function useRoomsStore({ socket, me, onRoomGone, onRoomJoined, isViewing }) {
   const [rooms, dispatch, roomsRef] = useStore(roomsReducer, []);
   const [loaded, setLoaded] = useState(false);
   const [error, setError] = useState(null);
+  const readPositions = useRef(false); // the server sends unread counts (not an old server)
 
   const refresh = useCallback(async () => {
     try {
       const list = await api.listRooms();
+      readPositions.current = listHasReadPositions(list);
       dispatch({ type: 'set', rooms: list });
       setError(null);
     } catch (err) {
@@ -30,9 +37,14 @@ export function useRoomsStore({ socket, me, onRoomGone, onRoomJoined }) {
     if (!socket) return undefined;
     const onJoined = (room) => {
       if (!room || room.roomId == null) return;
-      dispatch({ type: 'upsert', room });
+      dispatch({ type: 'upsert', room, readPositions: readPositions.current });
       onRoomJoined?.(room.roomId);
     };
+    const onMessage = (message) => {
+      if (!message || message.roomId == null) return;
+      dispatch({ type: 'message', message, me, viewing: Boolean(isViewing?.(message.roomId)) });
+    };
+    const onRead = (event) => dispatch({ type: 'read', event });
     const onLeft = (event) => {
       if (!event || event.roomId == null) return;
       dispatch({ type: 'left', event, me });
@@ -41,17 +53,24 @@ export function useRoomsStore({ socket, me, onRoomGone, onRoomJoined }) {
     socket.on('room_joined', onJoined);
     socket.on('room_left', onLeft);
     socket.on('connect', refresh);
+    socket.on('message', onMessage);
+    socket.on('read', onRead);
     return () => {
+      socket.off('message', onMessage);
+      socket.off('read', onRead);
       socket.off('room_joined', onJoined);
       socket.off('room_left', onLeft);
       socket.off('connect', refresh);
     };
-  }, [socket, me, dispatch, refresh, onRoomGone, onRoomJoined]);
+  }, [socket, me, dispatch, refresh, onRoomGone, onRoomJoined, isViewing]);
+
+  /** The user read up to lastReadSeq (own mark_read ack, own receipt). */
+  const markedRead = useCallback((event) => dispatch({ type: 'read', event }), [dispatch]);
 
   const create = useCallback(
     async (name, participants) => {
       const room = await api.createRoom(name, participants);
-      dispatch({ type: 'upsert', room: { createdBy: me, ...room } });
+      dispatch({ type: 'upsert', room: { createdBy: me, ...room }, readPositions: readPositions.current });
       return room;
     },
     [dispatch, me],
@@ -79,5 +98,5 @@ export function useRoomsStore({ socket, me, onRoomGone, onRoomJoined }) {
     [dispatch, onRoomGone],
   );
 
-  return { rooms, loaded, error, refresh, create, invite, leave };
+  return { rooms, loaded, error, refresh, create, invite, leave, markedRead };
 }

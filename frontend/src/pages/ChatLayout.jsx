@@ -1,3 +1,4 @@
+import { useEffect } from 'react';
 import styled from 'styled-components';
 import { Outlet, useMatch, useNavigate } from 'react-router-dom';
 import { useAuth } from '../auth/AuthContext.jsx';
@@ -5,6 +6,7 @@ import { useChat } from '../chat/ChatContext.jsx';
 import { ConnectionBanner } from '../components/ConnectionBanner.jsx';
 import { CreateRoomForm } from '../components/CreateRoomForm.jsx';
 import { RoomList } from '../components/RoomList.jsx';
+import { titleWithUnread, totalUnread } from '../state/roomSummary.js';
 import { Button, ErrorText } from '../styles/ui.js';
 
 const Shell = styled.div`
@@ -58,9 +60,17 @@ const Main = styled.main`
 
 export function ChatLayout() {
   const { session, logout } = useAuth();
-  const { rooms, loaded, error, create, connection } = useChat();
+  const { rooms, loaded, error, create, connection, visible } = useChat();
   const roomId = useMatch('/rooms/:roomId')?.params.roomId;
   const navigate = useNavigate();
+  const unreadTotal = totalUnread(rooms, visible ? roomId : null);
+
+  useEffect(() => {
+    document.title = titleWithUnread(unreadTotal);
+    return () => {
+      document.title = titleWithUnread(0);
+    };
+  }, [unreadTotal]);
 
   return (
     <Shell>
@@ -85,7 +95,7 @@ export function ChatLayout() {
         <Sidebar $hidden={Boolean(roomId)} aria-label="Your rooms">
           <CreateRoomForm onCreate={create} />
           {error && <ErrorText role="alert">{error}</ErrorText>}
-          <RoomList rooms={rooms} currentRoomId={roomId} loaded={loaded} />
+          <RoomList rooms={rooms} currentRoomId={roomId} loaded={loaded} me={session.username} visible={visible} />
         </Sidebar>
         <Main $hidden={!roomId}>
           <Outlet />

@@ -1,4 +1,4 @@
-import { useCallback, useEffect } from 'react';
+import { useCallback, useEffect, useState } from 'react';
 import styled from 'styled-components';
 import { Link, useNavigate, useParams } from 'react-router-dom';
 import { useChat } from '../chat/ChatContext.jsx';
@@ -6,6 +6,7 @@ import { Composer } from '../components/Composer.jsx';
 import { MessageList } from '../components/MessageList.jsx';
 import { RoomHeader } from '../components/RoomHeader.jsx';
 import { TypingIndicator } from '../components/TypingIndicator.jsx';
+import { nextMarker } from '../state/newMessages.js';
 import { ErrorText } from '../styles/ui.js';
 
 const Notice = styled.div`
@@ -16,13 +17,29 @@ const Notice = styled.div`
 export function ChatView() {
   const { roomId } = useParams();
   const navigate = useNavigate();
-  const { me, rooms, loaded, invite, leave, messages, typing } = useChat();
+  const { me, rooms, loaded, invite, leave, messages, typing, presence, receipts, visible, setActiveRoomId } =
+    useChat();
   const room = rooms.find((r) => r.roomId === roomId);
   const { openRoom, send, retry, loadOlder } = messages;
+  const loadPresence = presence.load;
+  const loadReceipts = receipts.load;
+
+  // where the user stopped reading, fixed while the room stays open (state/newMessages.js)
+  const [marker, setMarker] = useState(null);
+  const nextMark = room ? nextMarker(marker, { roomId, room, visible }) : marker;
+  if (nextMark !== marker) setMarker(nextMark);
 
   useEffect(() => {
-    if (room) openRoom(roomId);
-  }, [room ? roomId : null, openRoom]); // eslint-disable-line react-hooks/exhaustive-deps
+    if (!room) return;
+    openRoom(roomId);
+    loadPresence(roomId);
+    loadReceipts(roomId);
+  }, [room ? roomId : null, openRoom, loadPresence, loadReceipts]); // eslint-disable-line react-hooks/exhaustive-deps
+
+  useEffect(() => {
+    setActiveRoomId(roomId);
+    return () => setActiveRoomId(null);
+  }, [roomId, setActiveRoomId]);
 
   const onSend = useCallback((content) => send(roomId, content), [send, roomId]);
   const onRetry = useCallback((clientMsgId) => retry(roomId, clientMsgId), [retry, roomId]);
@@ -50,6 +67,8 @@ export function ChatView() {
       <RoomHeader
         key={roomId}
         room={room}
+        me={me}
+        presence={presence.presence}
         onInvite={(names) => invite(roomId, names)}
         onLeave={async () => {
           await leave(roomId);
@@ -65,6 +84,8 @@ export function ChatView() {
         key={`list-${roomId}`}
         room={state}
         me={me}
+        markerAfterSeq={marker?.roomId === roomId ? marker.afterSeq : null}
+        receipts={receipts.receipts[roomId]}
         loadingOlder={Boolean(messages.loadingOlder[roomId])}
         onLoadOlder={onLoadOlder}
         onRetry={onRetry}

@@ -154,6 +154,11 @@ export function catchUpCursor(room) {
   return room.syncedSeq;
 }
 
+/** Largest seq held (the newest message shown), or null. */
+export function newestSeq(room) {
+  return room ? maxSeq(room.entries) : null;
+}
+
 /** Smallest seq held, for ?before= when scrolling up. */
 export function oldestSeq(room) {
   for (const e of room.entries) if (hasSeq(e)) return e.seq;

@@ -1,4 +1,8 @@
-// Pure room-list state: [{roomId, name, participants, createdBy, createdAt}]
+// Pure room-list state: [{roomId, name, participants, createdBy, createdAt,
+//   lastReadSeq, unread, lastMessage, lastActivityAt}] ordered by last activity, newest first
+// (see roomSummary.js; the summary fields are null when the server does not send them).
+
+import { applyMessage, applyRead, byActivity, summaryOf } from './roomSummary.js';
 
 /** "alice, bob ,,alice" -> ["alice", "bob"] */
 export function parseParticipants(text) {
@@ -20,30 +24,55 @@ function normalize(room) {
     roomId: room.roomId,
     name: room.name ?? room.roomId,
     participants: Array.isArray(room.participants) ? room.participants : [],
+    ...summaryOf(room),
   };
 }
 
-function byName(a, b) {
-  return String(a.name).localeCompare(String(b.name)) || String(a.roomId).localeCompare(String(b.roomId));
-}
+// a room new to the list, on a server with read positions, starts read and without messages
+const FRESH = { lastReadSeq: 0, unread: 0 };
 
 export function setRooms(_rooms, list) {
   if (!Array.isArray(list)) return [];
   const seen = new Map();
   for (const r of list) if (r && r.roomId != null) seen.set(r.roomId, normalize(r));
-  return [...seen.values()].sort(byName);
+  return [...seen.values()].sort(byActivity);
 }
 
-/** Add or update a room; missing fields keep their old value. */
-export function upsertRoom(rooms, room) {
+/**
+ * Add or update a room; missing fields keep their old value. `readPositions`: the server
+ * tracks them, so a room new to the list starts with nothing unread (not "unknown").
+ */
+export function upsertRoom(rooms, room, readPositions = false) {
   if (!room || room.roomId == null) return rooms;
   const i = rooms.findIndex((r) => r.roomId === room.roomId);
-  if (i === -1) return [...rooms, normalize(room)].sort(byName);
+  if (i === -1) return [...rooms, normalize(readPositions ? { ...FRESH, ...room } : room)].sort(byActivity);
   const merged = { ...rooms[i] };
   for (const [k, v] of Object.entries(room)) if (v !== undefined) merged[k] = v;
   const next = rooms.slice();
   next[i] = normalize(merged);
-  return next.sort(byName);
+  return next.sort(byActivity);
+}
+
+function updateRoom(rooms, roomId, fn) {
+  const i = rooms.findIndex((r) => r.roomId === roomId);
+  if (i === -1) return rooms;
+  const updated = fn(rooms[i]);
+  if (updated === rooms[i]) return rooms;
+  const next = rooms.slice();
+  next[i] = updated;
+  return next.sort(byActivity);
+}
+
+/** A live `message` {roomId, seq, sender, ...}: preview, activity and unread of its room. */
+export function applyLiveMessage(rooms, message, { me, viewing }) {
+  if (!message || message.roomId == null) return rooms;
+  return updateRoom(rooms, message.roomId, (r) => applyMessage(r, message, { me, viewing }));
+}
+
+/** `read` {roomId, lastReadSeq} (or a mark_read ack): the user read up to there. */
+export function applyReadEvent(rooms, event) {
+  if (!event || event.roomId == null) return rooms;
+  return updateRoom(rooms, event.roomId, (r) => applyRead(r, event.lastReadSeq));
 }
 
 export function removeRoom(rooms, roomId) {
@@ -71,7 +100,11 @@ export function roomsReducer(state, action) {
     case 'set':
       return setRooms(state, action.rooms);
     case 'upsert':
-      return upsertRoom(state, action.room);
+      return upsertRoom(state, action.room, action.readPositions);
+    case 'message':
+      return applyLiveMessage(state, action.message, action);
+    case 'read':
+      return applyReadEvent(state, action.event);
     case 'left':
       return applyRoomLeft(state, action.event, action.me);
     case 'remove':

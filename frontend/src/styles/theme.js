@@ -11,5 +11,10 @@ export const theme = {
   warnText: '#5c4300',
   own: '#e3ecff',
   focus: '#ff9f1a',
+  unread: '#c2410c',
+  badge: '#c2410c',
+  badgeText: '#ffffff',
+  online: '#15803d',
+  offline: '#8a93a3',
   narrow: '720px',
 };

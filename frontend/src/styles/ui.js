@@ -52,3 +52,16 @@ export const Row = styled.div`
   align-items: flex-end;
   & > :first-child { flex: 1; min-width: 0; }
 `;
+
+/** Read by screen readers, not shown. */
+export const VisuallyHidden = styled.span`
+  position: absolute;
+  width: 1px;
+  height: 1px;
+  margin: -1px;
+  padding: 0;
+  overflow: hidden;
+  clip: rect(0 0 0 0);
+  white-space: nowrap;
+  border: 0;
+`;
