@@ -233,6 +233,7 @@ describe('chat view', () => {
     expect(api.fetchMessages.mock.calls.map((c) => c[1])).toEqual([
       { after: 2, limit: 50 },
       { after: 52, limit: 50 },
+      { limit: 50 }, // the newest page again: edits, deletes and reactions made while away
     ]);
     const seqs = messages().map((m) => Number(m.getAttribute('data-seq')));
     expect(seqs).toEqual(Array.from({ length: 53 }, (_, i) => i + 1));
