@@ -77,15 +77,66 @@ class ReadUpTo(_Event, frozen=True, tag="ReadUpTo"):
     seq: int
 
 
+class UserDeleted(_Event, frozen=True, tag="UserDeleted"):
+    """An admin deleted a user: credentials gone, tokens revoked, sockets closed (on
+    ``users.<userId>``)."""
+
+    user_id: str
+    username: str
+
+
+class _MessageChange(_Event, frozen=True, kw_only=True):
+    """A change of the message stored at MESSAGES seq ``message_seq`` (id ``message_id``), on
+    the room's MESSAGES subject so that it is ordered with the messages."""
+
+    room_id: str
+    message_id: str
+    message_seq: int
+
+
+class MessageEdited(_MessageChange, frozen=True, tag="MessageEdited"):
+    content: str
+
+
+class MessageDeleted(_MessageChange, frozen=True, tag="MessageDeleted"):
+    """The message's content is gone from every answer and every room file (redacted)."""
+
+
+class ReactionAdded(_MessageChange, frozen=True, tag="ReactionAdded"):
+    emoji: str
+    username: str
+
+
+class ReactionRemoved(_MessageChange, frozen=True, tag="ReactionRemoved"):
+    emoji: str
+    username: str
+
+
+class HistoryPurged(_Event, frozen=True, tag="HistoryPurged"):
+    """An admin purged the room's history: every MESSAGES event before this one is gone from
+    the room's file (and from the stream, by the purge that follows it)."""
+
+    room_id: str
+
+
 Event = (
     UserRegistered
+    | UserDeleted
     | RoomCreated
     | MembersInvited
     | MemberLeft
     | RoomDeleted
     | MessageSent
+    | MessageEdited
+    | MessageDeleted
+    | ReactionAdded
+    | ReactionRemoved
+    | HistoryPurged
     | ReadUpTo
 )
+#: The changes of a stored message (folded onto it in history, never listed themselves).
+MessageChange = MessageEdited | MessageDeleted | ReactionAdded | ReactionRemoved
+CHANGE_TYPES = (MessageEdited, MessageDeleted, ReactionAdded, ReactionRemoved)
 RoomEvent = RoomCreated | MembersInvited | MemberLeft | RoomDeleted
 
 #: (type, version) -> function from the old dict to the next version's dict.

@@ -78,6 +78,12 @@ def summary_subject(partition: int) -> str:
     return f"minitalk.summary.{partition}"
 
 
+def lookup_subject(partition: int) -> str:
+    """Request-reply subject on which persister partition ``partition`` answers what a stored
+    message is now (``minitalk_common.chat.changes``: edits, deletion, reactions)."""
+    return f"minitalk.message.{partition}"
+
+
 #: Core NATS: each realtime process says it is alive here every ``presence_heartbeat_s``.
 PRESENCE_HEARTBEAT = "minitalk.presence.alive"
 #: Core NATS request-reply, queue group ``realtime``: which of these users are online.

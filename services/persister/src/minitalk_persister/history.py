@@ -61,10 +61,10 @@ def read_page(reader: RoomReader, query: HistoryQuery) -> list[Message]:
         hi = min(hi, lo + query.limit)
     else:
         lo = max(lo, hi - query.limit)
-    return [_message(line.seq, line.event) for line in reader.lines(reader.records(lo, hi))]
+    return [message_of(line.seq, line.event) for line in reader.lines(reader.records(lo, hi))]
 
 
-def _message(seq: int, raw: msgspec.Raw) -> Message:
+def message_of(seq: int, raw: msgspec.Raw) -> Message:
     event = events.decode(bytes(raw))
     if not isinstance(event, events.MessageSent):  # the index only points at messages
         raise events.BadEvent(f"seq {seq} is a {type(event).__name__}, not a message")

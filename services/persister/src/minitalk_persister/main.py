@@ -22,6 +22,7 @@ from nats.aio.client import Client as NATS
 from .config import PersisterSettings
 from .consumer import StreamConsumer
 from .disk import DiskState
+from .lookup import LookupResponder
 from .responder import HistoryResponder
 from .routes import stats_router
 from .stats import Stats
@@ -98,6 +99,8 @@ async def _running(
     await responder.start()
     summaries = SummaryResponder(nc, js, settings, store, consumers[0])
     await summaries.start()
+    lookups = LookupResponder(nc, js, settings, store, consumers[0])
+    await lookups.start()
     stop = asyncio.Event()
     async with asyncio.TaskGroup() as group:
         runtime.tasks = [group.create_task(_guard(c, stop, runtime)) for c in consumers]
@@ -112,6 +115,7 @@ async def _running(
             log.info("stopping: answering the last history requests, finishing the batches")
             await responder.stop()
             await summaries.stop()
+            await lookups.stop()
             stop.set()
     for consumer in consumers:
         await consumer.close()

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import msgspec
 
+from .changes import RoomChanges, last_purge, redactions
+from .reader import RoomReader
 from .roomfile import (
     MESSAGES,
     RECORD,
@@ -58,6 +60,8 @@ class RoomFile:
     position: Position = field(default_factory=Position)
     #: A failed write could not be cut back: the files may not match ``position``.
     damaged: bool = False
+    #: The changes of the room's messages (MESSAGES files), loaded on first use.
+    changes: RoomChanges | None = None
 
     @classmethod
     def open(cls, directory: Path, room_id: str, stream: str = MESSAGES) -> RoomFile:
@@ -86,13 +90,60 @@ class RoomFile:
         return encode_appends(self.position, entries, self.index_path is not None)
 
     def append(self, entries: Sequence[Entry]) -> Appended:
-        """Append the entries not in the file yet: one write and one fsync per file."""
+        """Append the entries not in the file yet: one write and one fsync per file; then fold
+        the changes among them and redact what a deletion calls for (``changes.py``)."""
+        purge = last_purge(self.position, entries) if self.index_path is not None else None
+        if purge is not None:
+            self._purge()
+            entries = entries[purge:]
+        changed = self.index_path is not None and any(e.time_us is None for e in entries)
+        if changed or self.changes is not None:
+            self.load_changes()
+        before = self.position
         encoded = self.encode(entries)
         done = Appended(encoded.written, encoded.skipped)
         if encoded.lines:
             done.fsyncs = self._write(encoded.lines, encoded.records)
         self.position = encoded.position
+        if self.changes is not None:
+            try:
+                self._redact(self.changes.apply(before, entries, self.locate))
+            except BaseException:
+                self.changes = None  # rebuilt (and the redaction made) at its next use
+                raise
         return done
+
+    def load_changes(self) -> RoomChanges:
+        """The overlay of the room's changes: one scan of the file the first time, and the
+        redactions it finds missing made (a write that failed half-way)."""
+        if self.changes is None:
+            changes = RoomChanges()
+            changes.scan(_lines_from(self.path, 0, self.size), self.locate)
+            self._redact(changes.deleted_spans(self.locate))
+            self.changes = changes
+        return self.changes
+
+    def locate(self, seq: int) -> tuple[int, int] | None:
+        """``(offset, length)`` of the message stored at ``seq`` (through the index)."""
+        if self.index_path is None or not self.count:
+            return None
+        with RoomReader(self.path, self.index_path, self.count) as reader:
+            i = reader.first_seq_from(seq)
+            found = reader.records(i, i + 1)
+        if not found or found[0].seq != seq:
+            return None
+        return found[0].offset, found[0].length
+
+    def _redact(self, spans: list[tuple[int, int]]) -> None:
+        redact_in_place(self.path, spans, sync=True)
+
+    def _purge(self) -> None:
+        """A ``HistoryPurged`` starts the file again: both files cut to nothing."""
+        _truncate_to_zero(self.path)
+        if self.index_path is not None:
+            _truncate_to_zero(self.index_path)
+        self.position = Position()
+        self.changes = None
 
     def _write(self, lines: bytes, records: bytes) -> int:
         created = self.size == 0  # a new directory entry
@@ -191,7 +242,7 @@ class RoomFile:
                 log.error("%s: invalid line at byte %d", self.path, offset)
                 continue
             last = max(last, line.seq)
-            if self.index_path is not None:
+            if self.index_path is not None and time_key is not None:  # a message, no change
                 key = max(key, time_key)
                 records += RECORD.pack(line.seq, key, offset, len(data))
             end = offset + len(data)
@@ -230,18 +281,41 @@ def _newlines_backwards(chunk: bytes) -> Iterator[int]:
         yield i
 
 
-def _lines_from(path: Path, start: int) -> Iterator[tuple[int, bytes]]:
-    """(offset, bytes) of each line from ``start``; a last line without newline is left out."""
+def _lines_from(path: Path, start: int, end: int | None = None) -> Iterator[tuple[int, bytes]]:
+    """(offset, bytes) of each line from ``start`` (to ``end``); a last line without newline
+    is left out."""
     if not path.exists():
         return
     with path.open("rb") as f:
         f.seek(start)
         offset = start
         for data in f:
-            if not data.endswith(b"\n"):
+            if not data.endswith(b"\n") or (end is not None and offset + len(data) > end):
                 return
             yield offset, data
             offset += len(data)
+
+
+def redact_in_place(path: Path, spans: list[tuple[int, int]], sync: bool = False) -> None:
+    """Redact the lines at ``spans`` (``changes.redact``: same length, no content)."""
+    if not spans:
+        return
+    fd = os.open(path, os.O_RDWR)
+    try:
+        patches = redactions(spans, lambda at, n: os.pread(fd, n, at))
+        for patch in patches:
+            os.pwrite(fd, patch.data, patch.offset)
+        if patches and sync:
+            os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _truncate_to_zero(path: Path) -> None:
+    if path.exists():
+        with path.open("r+b") as f:
+            f.truncate(0)
+            os.fsync(f.fileno())
 
 
 def _append(path: Path, data: bytes, sync: bool) -> None:

@@ -89,6 +89,8 @@ class Entry:
     line: bytes
     time_us: int | None
     sender: str | None = None
+    #: The event's type (``MessageSent``, ``MessageEdited``, ``HistoryPurged``, ...).
+    kind: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,8 +159,8 @@ def encode_appends(position: Position, entries: Sequence[Entry], indexed: bool) 
             skipped += 1
             continue
         last = entry.seq
-        if indexed:
-            key = max(key, entry.time_us or 0)
+        if indexed and entry.time_us is not None:  # only messages are indexed, not changes
+            key = max(key, entry.time_us)
             records += RECORD.pack(entry.seq, key, size + len(lines), len(entry.line))
         lines += entry.line
         written += 1
@@ -206,13 +208,20 @@ def make_entry(
     if stream == READS and not isinstance(event, events.ReadUpTo):
         raise BadEntry(f"{stream} seq {seq}: {type(event).__name__} is no read position")
     line = encode_line(stream, seq, trace_id_of(headers), event)
+    kind = type(event).__name__
     if stream != MESSAGES:
-        return Entry(room_id, stream, seq, line, None)
-    if not isinstance(event, events.MessageSent):
-        raise BadEntry(f"{stream} seq {seq}: {type(event).__name__} is no message")
-    return Entry(room_id, stream, seq, line, time_us(event.at), event.sender)
+        return Entry(room_id, stream, seq, line, None, kind=kind)
+    if isinstance(event, events.MessageSent):
+        return Entry(room_id, stream, seq, line, time_us(event.at), event.sender, kind)
+    if isinstance(event, (*events.CHANGE_TYPES, events.HistoryPurged)):
+        if event.room_id != room_id:
+            raise BadEntry(f"{stream} seq {seq}: a change of room {event.room_id!r} on {subject}")
+        return Entry(room_id, stream, seq, line, None, kind=kind)
+    raise BadEntry(f"{stream} seq {seq}: {kind} is no message and no change of one")
 
 
-def message_time_us(line: Line) -> int:
-    """The ``at`` of a MESSAGES line's event, for rebuilding its index record."""
-    return time_us(events.decode(bytes(line.event)).at)
+def message_time_us(line: Line) -> int | None:
+    """The ``at`` of a MESSAGES line's message, for rebuilding its index record; None for a
+    line that is not a message (a change: not indexed)."""
+    event = events.decode(bytes(line.event))
+    return time_us(event.at) if isinstance(event, events.MessageSent) else None

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from minitalk_common.chat.changes import Code, MessageState, Refused
 from minitalk_common.chat.messages import Message
 
-from .history import HistoryQuery, read_page
+from .changes import is_purge
+from .history import HistoryQuery, message_of, read_page
 from .reader import RoomReader
 from .room import Appended, RoomFile
-from .roomfile import MESSAGES, SUFFIXES, Entry
+from .roomfile import MESSAGES, SUFFIXES, Entry, decode_line
 from .unread import RoomCounts
 
 log = logging.getLogger("minitalk.persister.store")
@@ -91,6 +94,8 @@ class RoomStore:
                         done.add(result)
                         if stream == MESSAGES:
                             self._count(room_id, groups[stream, room_id])
+                            if any(is_purge(e) for e in groups[stream, room_id]):
+                                self._counts.pop(room_id, None)
                 self._trim(stream)
         if failures:
             raise WriteFailed(failures[0], done) from failures[0]
@@ -107,9 +112,36 @@ class RoomStore:
             raise
 
     async def history(self, query: HistoryQuery) -> list[Message]:
-        room = await self.room(query.room_id)
+        """A page, each message folded to its current state (``changes.py``): O(page)."""
+        room = await self.changed_room(query.room_id)
         assert room.index_path is not None
-        return await asyncio.to_thread(_read, room.path, room.index_path, room.count, query)
+        assert room.changes is not None
+        page = await asyncio.to_thread(_read, room.path, room.index_path, room.count, query)
+        return [room.changes.fold(message) for message in page]
+
+    async def lookup(self, room_id: str, message_id: str) -> MessageState:
+        """The current state of message ``message_id`` of ``room_id`` (``Refused`` when the
+        room has no such message: ``other-room`` when another room this process holds has)."""
+        room = await self.changed_room(room_id)
+        assert room.changes is not None
+        seq = room.changes.ids.get(message_id)
+        found = await asyncio.to_thread(_message_at, room, seq) if seq is not None else None
+        if found is None:
+            for other in list(self._files[MESSAGES].values()):
+                if other.changes is not None and message_id in other.changes.ids:
+                    raise Refused(Code.OTHER_ROOM)
+            raise Refused(Code.UNKNOWN)
+        return room.changes.state(found)
+
+    async def changed_room(self, room_id: str) -> RoomFile:
+        """The room's chat log with its changes loaded (one scan of the file the first time,
+        under the stream's lock: a write meanwhile would move the file under the scan)."""
+        room = await self.room(room_id)
+        if room.changes is None:
+            async with self._locks[MESSAGES]:
+                room = await self._open(MESSAGES, room_id)
+                await asyncio.to_thread(room.load_changes)
+        return room
 
     async def counts(self, room_id: str) -> RoomCounts:
         """The room's unread counters, built by one scan of its chat log on first use.
@@ -158,6 +190,15 @@ class RoomStore:
         files = self._files[stream]
         while len(files) > self._cache_size:
             files.popitem(last=False)
+
+
+def _message_at(room: RoomFile, seq: int) -> Message | None:
+    span = room.locate(seq)
+    if span is None:
+        return None
+    with room.path.open("rb") as f:
+        line = decode_line(os.pread(f.fileno(), span[1], span[0]))
+    return message_of(line.seq, line.event)
 
 
 def _read(path: Path, index_path: Path, count: int, query: HistoryQuery) -> list[Message]:

@@ -20,6 +20,7 @@ from minitalk_common import events
 from minitalk_common.chat.messages import timestamp
 from minitalk_common.chat.summary import LastMessage
 
+from .changes import redact
 from .roomfile import Entry, decode_line
 
 
@@ -64,8 +65,21 @@ class RoomCounts:
 
     def add_entries(self, entries: list[Entry]) -> None:
         for entry in entries:
-            self.add(entry.seq, entry.sender or "", entry.line)
+            if entry.sender is not None:  # a message; changes count for nothing
+                self.add(entry.seq, entry.sender, entry.line)
+            elif entry.kind == "MessageDeleted":
+                self._deleted(entry.line)
             self.size += len(entry.line)
+
+    def _deleted(self, line: bytes) -> None:
+        """The last message's content goes when it is deleted (as in its file)."""
+        event = events.decode(bytes(decode_line(line).event))
+        if (
+            isinstance(event, events.MessageDeleted)
+            and self._last_line is not None
+            and event.message_seq == self.last_seq
+        ):
+            self._last_line = redact(self._last_line)
 
     def unread(self, after: int, username: str) -> int:
         """Messages after seq ``after`` that someone else than ``username`` sent."""
@@ -99,4 +113,5 @@ class RoomCounts:
                     sender = _sender.decode(line.event).sender
                 except msgspec.DecodeError:
                     continue  # the file's reader skips it too
-                self.add(line.seq, sender, data)
+                if sender:  # a message (a change has no sender; a deleted one is redacted)
+                    self.add(line.seq, sender, data)

@@ -55,6 +55,17 @@ class RealtimeSettings(ServiceSettings):
     #: Any other event name (none is handled: they only cost the server).
     other_events_rate_per_s: float = Field(default=5.0, gt=0)
     other_events_burst: int = Field(default=20, ge=1)
+    #: ``edit_message`` and ``delete_message`` together (issue 16).
+    edit_rate_per_s: float = Field(default=5.0, gt=0)
+    edit_burst: int = Field(default=30, ge=1)
+    #: ``react`` (each on or off).
+    react_rate_per_s: float = Field(default=10.0, gt=0)
+    react_burst: int = Field(default=50, ge=1)
+    #: Most different reactions (emoji) one message may hold; one more is refused with "too
+    #: many different reactions on this message". Set the same in rooms (REST).
+    max_reactions_per_message: int = Field(default=20, ge=1, le=1000)
+    #: Number of persister partitions: a message's state is asked of ``crc32(roomId) % P``.
+    persister_partitions: int = Field(default=1, ge=1, le=1024)
     #: Sockets one user may hold at once on all realtime processes together (a browser tab is
     #: one); one more is refused with ``too many connections``. See ``socketcount.py``.
     max_sockets_per_user: int = Field(default=20, ge=1)
@@ -114,6 +125,8 @@ class RealtimeSettings(ServiceSettings):
             "rooms": Budget(self.room_events_rate_per_s, self.room_events_burst),
             "other": Budget(self.other_events_rate_per_s, self.other_events_burst),
             "reads": Budget(self.read_rate_per_s, self.read_burst),
+            "edit": Budget(self.edit_rate_per_s, self.edit_burst),
+            "react": Budget(self.react_rate_per_s, self.react_burst),
         }
 
     def presence(self) -> Timing:

@@ -7,12 +7,15 @@ Transport-free: it speaks to sockets only through ``Emitter.emit`` (the Socket.I
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any, Protocol
 
 import msgspec
 from minitalk_common import events, metrics, subjects, telemetry
+from minitalk_common.chat import changes
+from minitalk_common.chat.editing import MessageEditor
 from minitalk_common.chat.membership import Change, Membership
 from minitalk_common.chat.messages import live_message
 from minitalk_common.projection import CatchUpFailed, Projection
@@ -20,11 +23,11 @@ from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 
-from .errors import NotAMember, NotReady, UnknownRoom
+from .errors import NotAMember, NotReady, RealtimeError, UnknownRoom
 from .fanout import Fanout
 from .livefeed import LiveFeed
 from .messages import MessageSender
-from .payloads import SendMessage, Typing
+from .payloads import DeleteMessage, EditMessage, React, SendMessage, Typing
 from .sessions import Sessions
 
 log = logging.getLogger("minitalk.realtime.hub")
@@ -46,6 +49,19 @@ async def _nothing(sid: str, room_id: str) -> None:
     return None
 
 
+def changes_room(event: events.Event) -> str | None:
+    return events.room_id_of(event)
+
+
+@contextlib.contextmanager
+def _refusals() -> Iterator[None]:
+    """A refused change (``chat.changes.Refused``) as the socket error its user reads."""
+    try:
+        yield
+    except changes.Refused as exc:
+        raise RealtimeError(exc.message) from exc
+
+
 class Hub:
     def __init__(
         self,
@@ -64,6 +80,8 @@ class Hub:
         # itself
         self.fanout = Fanout(nc, self._on_typing)
         self.sender = MessageSender(js, publish_timeout)
+        #: Edits, deletions and reactions (``chat.editing``), set up by ``main.py``.
+        self.editor: MessageEditor
         self.projection = Projection(js, subjects.ROOMS_STREAM, self._apply)
         self.live = LiveFeed(nc, js, self._on_stored, live_heartbeat)
         #: Called for each socket told ``room_joined`` (main.py hooks presence in).
@@ -107,6 +125,28 @@ class Hub:
         username = self._user(sid)
         await self._require_member(username, command.room_id)
         return await self.sender.send(username, command)
+
+    async def edit(self, sid: str, command: EditMessage) -> dict[str, Any]:
+        username = self._user(sid)
+        await self._require_member(username, command.room_id)
+        with _refusals():
+            return await self.editor.edit(username, command.room_id, command.id, command.content)
+
+    async def delete(self, sid: str, command: DeleteMessage) -> dict[str, Any]:
+        username = self._user(sid)
+        await self._require_member(username, command.room_id)
+        room = self.membership.get(command.room_id)
+        creator = room.created_by if room is not None else None
+        with _refusals():
+            return await self.editor.delete(username, command.room_id, command.id, creator)
+
+    async def react(self, sid: str, command: React) -> dict[str, Any]:
+        username = self._user(sid)
+        await self._require_member(username, command.room_id)
+        with _refusals():
+            return await self.editor.react(
+                username, command.room_id, command.id, command.emoji, command.on
+            )
 
     async def typing(self, sid: str, command: Typing) -> None:
         username = self._user(sid)
@@ -164,10 +204,21 @@ class Hub:
             log.debug("%s seq %d: not an event we know: %s", msg.subject, seq, exc)
             return
         if not isinstance(event, events.MessageSent) or event.room_id != room_id:
+            await self._on_change(event, seq, room_id, sids)
             return
         metrics.MESSAGES_DELIVERED.add(len(sids))
         with telemetry.consumer_span(msg.subject, msg.headers, event.id):
             await self._emitter.emit("message", live_message(event, seq, event.at), to=sids)
+
+    async def _on_change(
+        self, event: events.Event, seq: int, room_id: str, sids: list[str]
+    ) -> None:
+        """An edit, deletion or reaction stored at ``seq``: ``message_edited``,
+        ``message_deleted`` or ``reaction`` to the room's sockets here."""
+        live = changes.live_event(event, seq)
+        if live is None or changes_room(event) != room_id:
+            return
+        await self._emitter.emit(live[0], live[1], to=sids)
 
     async def _on_typing(self, room_id: str, data: bytes) -> None:
         notice = msgspec.json.decode(data, type=TypingNotice)

@@ -17,6 +17,7 @@ from typing import Any
 import socketio
 from fastapi import FastAPI
 from minitalk_common import bus, http, metrics, revocation, subjects, telemetry, tokens
+from minitalk_common.chat.editing import MessageEditor
 from minitalk_common.logs import setup_logging
 from nats.js import JetStreamContext
 
@@ -107,6 +108,13 @@ def build_app(settings: RealtimeSettings) -> Any:
             await bus.ensure_streams(js, settings)
             hub = Hub(
                 js, nc, RoomEmitter(sio), settings.publish_timeout_s, settings.live_heartbeat_s
+            )
+            hub.editor = MessageEditor(
+                nc,
+                js,
+                settings.persister_partitions,
+                settings.publish_timeout_s,
+                settings.max_reactions_per_message,
             )
             runtime.hub = hub
             stack.push_async_callback(hub.close)

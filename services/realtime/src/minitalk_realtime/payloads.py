@@ -53,12 +53,7 @@ def room_id(payload: Any) -> str:
 def send_message(payload: Any, max_chars: int) -> SendMessage:
     """``{roomId, content, clientMsgId?}``; content is kept exactly as sent (no trimming)."""
     room = room_id(payload)
-    content = payload.get("content")
-    if not isinstance(content, str) or not content.strip():
-        raise BadPayload("content must be a non-empty string")
-    if len(content) > max_chars:
-        raise MessageTooLong(max_chars)
-    _storable("content", content)
+    content = _content(payload.get("content"), max_chars)
     client_msg_id = payload.get("clientMsgId")
     if client_msg_id is not None and (
         not isinstance(client_msg_id, str)
@@ -69,6 +64,15 @@ def send_message(payload: Any, max_chars: int) -> SendMessage:
     if client_msg_id is not None:
         _storable("clientMsgId", client_msg_id)
     return SendMessage(room_id=room, content=content, client_msg_id=client_msg_id)
+
+
+def _content(content: Any, max_chars: int) -> str:
+    if not isinstance(content, str) or not content.strip():
+        raise BadPayload("content must be a non-empty string")
+    if len(content) > max_chars:
+        raise MessageTooLong(max_chars)
+    _storable("content", content)
+    return content
 
 
 def typing(payload: Any) -> Typing:
@@ -94,3 +98,54 @@ def mark_read(payload: Any) -> MarkRead:
     except reads.BadSeq as exc:
         raise BadPayload(str(exc)) from exc
     return MarkRead(room_id=room, seq=seq)
+
+
+@dataclass(frozen=True)
+class EditMessage:
+    room_id: str
+    id: str
+    content: str
+
+
+@dataclass(frozen=True)
+class DeleteMessage:
+    room_id: str
+    id: str
+
+
+@dataclass(frozen=True)
+class React:
+    room_id: str
+    id: str
+    emoji: object
+    on: bool
+
+
+def message_id(payload: Any) -> str:
+    """The ``id`` of ``{roomId, id, ...}``: a message id (a non-empty string)."""
+    value = _object(payload).get("id")
+    if not isinstance(value, str) or not value or len(value) > MAX_CLIENT_MSG_ID:
+        raise BadPayload("id must be a message id")
+    _storable("id", value)
+    return value
+
+
+def edit_message(payload: Any, max_chars: int) -> EditMessage:
+    """``{roomId, id, content}``: content under the rules of ``send_message``."""
+    room = room_id(payload)
+    return EditMessage(room, message_id(payload), _content(payload.get("content"), max_chars))
+
+
+def delete_message(payload: Any) -> DeleteMessage:
+    """``{roomId, id}``."""
+    return DeleteMessage(room_id(payload), message_id(payload))
+
+
+def react(payload: Any) -> React:
+    """``{roomId, id, emoji, on}``: ``on`` true adds the reaction, false takes it back; the
+    emoji is checked by the shared rules (``chat.changes.check_emoji``)."""
+    room = room_id(payload)
+    on = payload.get("on", True)
+    if not isinstance(on, bool):
+        raise BadPayload("on must be true or false")
+    return React(room, message_id(payload), payload.get("emoji"), on)

@@ -229,6 +229,15 @@ def register(sio: GuardedServer, runtime: Runtime, settings: RealtimeSettings) -
             raise NotReady
         return await runtime.reads.mark(sid, command)
 
+    async def edit_message(sid: str, payload: Any) -> dict[str, Any]:
+        return await hub().edit(sid, payloads.edit_message(payload, settings.max_message_chars))
+
+    async def delete_message(sid: str, payload: Any) -> dict[str, Any]:
+        return await hub().delete(sid, payloads.delete_message(payload))
+
+    async def react(sid: str, payload: Any) -> dict[str, Any]:
+        return await hub().react(sid, payloads.react(payload))
+
     sio.on("connect", connect)
     sio.on("disconnect", disconnect)
     for name, kind, handler in (
@@ -237,6 +246,9 @@ def register(sio: GuardedServer, runtime: Runtime, settings: RealtimeSettings) -
         ("send_message", "send", send_message),
         ("typing", "typing", typing),
         ("mark_read", "reads", mark_read),
+        ("edit_message", "edit", edit_message),
+        ("delete_message", "edit", delete_message),
+        ("react", "react", react),
     ):
         sio.on(name, _answered(sio, name, spending(kind, handler)))
     other = _answered(sio, "other", spending("other", unknown_event))

@@ -26,3 +26,14 @@ class RoomsSettings(ServiceSettings):
     max_batch_rooms: int = Field(default=1000, ge=1)
     #: Attempts of one command when other replicas keep changing the same room at once (then 409).
     command_attempts: int = Field(default=10, ge=1, le=100)
+    #: Longest message (characters) an edit may leave; the same as realtime's.
+    max_message_chars: int = Field(default=4000, ge=1, le=500_000)
+    #: Most different reactions one message may hold (the same as realtime's).
+    max_reactions_per_message: int = Field(default=20, ge=1, le=1000)
+    #: Users allowed to moderate (comma-separated usernames): wipe every message
+    #: (``DELETE /api/messages/delete-all``), purge a room's history. Nobody when empty.
+    admin_users: str = ""
+
+    @property
+    def admins(self) -> frozenset[str]:
+        return frozenset(name.strip() for name in self.admin_users.split(",") if name.strip())

@@ -11,6 +11,7 @@ from minitalk_common.http import create_app, serve
 from minitalk_common.logs import setup_logging
 
 from .config import RoomsSettings
+from .message_routes import message_router
 from .routes import rooms_router
 from .runtime import Runtime
 
@@ -27,6 +28,7 @@ def build_app(settings: RoomsSettings) -> FastAPI:
 
     app = create_app("MiniTalk rooms", lifespan, runtime.not_ready)
     app.include_router(rooms_router(runtime))
+    app.include_router(message_router(runtime))
     telemetry.instrument_app(app)
     return app
 

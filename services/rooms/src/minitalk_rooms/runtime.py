@@ -7,6 +7,7 @@ import logging
 from contextlib import AsyncExitStack
 
 from minitalk_common import bus, revocation, subjects, tokens
+from minitalk_common.chat.editing import MessageEditor
 from minitalk_common.projection import Projection
 from nats.js import JetStreamContext
 
@@ -14,6 +15,7 @@ from . import errors
 from .config import RoomsSettings
 from .handlers import Limits, RoomCommands, State
 from .history import HistoryClient
+from .moderation import Moderator
 from .presence import PresenceClient
 from .projection import KnownUsers, RoomDirectory
 from .reads import ReadCommands, ReadDirectory
@@ -36,6 +38,8 @@ class Runtime:
         self._presence: PresenceClient | None = None
         self._verifier: tokens.TokenVerifier | None = None
         self._revoked: revocation.Revocations | None = None
+        self._editor: MessageEditor | None = None
+        self._moderator: Moderator | None = None
 
     async def start(self, stack: AsyncExitStack) -> None:
         nc = await stack.enter_async_context(bus.connect(self.settings, "rooms"))
@@ -63,6 +67,10 @@ class Runtime:
         timeout = settings.history_timeout_s
         self._summaries = SummaryClient(nc, settings.persister_partitions, timeout)
         self._presence = PresenceClient(nc, timeout)
+        self._editor = MessageEditor(
+            nc, js, settings.persister_partitions, timeout, settings.max_reactions_per_message
+        )
+        self._moderator = Moderator(nc, js, timeout)
         revoked = self._revoked = await stack.enter_async_context(revocation.following(js))
         key_loader = asyncio.create_task(self._load_key(js, revoked))
         stack.callback(key_loader.cancel)
@@ -134,6 +142,18 @@ class Runtime:
         if self._presence is None:
             raise errors.NotReady("starting")
         return self._presence
+
+    @property
+    def editor(self) -> MessageEditor:
+        if self._editor is None:
+            raise errors.NotReady("starting")
+        return self._editor
+
+    @property
+    def moderator(self) -> Moderator:
+        if self._moderator is None:
+            raise errors.NotReady("starting")
+        return self._moderator
 
     def _limits(self) -> Limits:
         return Limits(

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from minitalk_common import subjects
-from minitalk_persister.room import append_unsynced, fsync_dir, fsync_file
+from minitalk_persister.changes import RoomChanges, last_purge
+from minitalk_persister.room import append_unsynced, fsync_dir, fsync_file, redact_in_place
 from minitalk_persister.roomfile import (
     MESSAGES,
     SUFFIXES,
@@ -53,6 +54,10 @@ class Tally:
 class _Room:
     position: Position = field(default_factory=Position)
     entries: list[Entry] = field(default_factory=list)
+    #: The changes of the room's messages, and where each message's line is: the redactions
+    #: a deletion calls for are made as the persister makes them (``changes.py``).
+    changes: RoomChanges = field(default_factory=RoomChanges)
+    spans: dict[int, tuple[int, int]] = field(default_factory=dict)
 
 
 class FileWriter:
@@ -78,14 +83,40 @@ class FileWriter:
 
     def flush(self) -> None:
         for room_id, room in self._rooms.items():
-            if not room.entries:
-                continue
-            encoded = encode_appends(room.position, room.entries, self._indexed)
-            append_unsynced(path_of(self._dir, room_id, self._stream), encoded.lines)
-            if encoded.records:
-                append_unsynced(index_path_of(self._dir, room_id), encoded.records)
-            room.position, room.entries = encoded.position, []
+            if room.entries:
+                self._flush_room(room_id, room)
         self._buffered = 0
+
+    def _flush_room(self, room_id: str, room: _Room) -> None:
+        path = path_of(self._dir, room_id, self._stream)
+        entries = room.entries
+        purge = last_purge(room.position, entries) if self._indexed else None
+        if purge is not None:  # the file starts again at the purge, as the persister's
+            for cut in (path, index_path_of(self._dir, room_id)):
+                if cut.exists():
+                    cut.write_bytes(b"")
+            room.position, room.changes, room.spans = Position(), RoomChanges(), {}
+            entries = entries[purge:]
+        before = room.position
+        encoded = encode_appends(before, entries, self._indexed)
+        append_unsynced(path, encoded.lines)
+        if encoded.records:
+            append_unsynced(index_path_of(self._dir, room_id), encoded.records)
+        room.position, room.entries = encoded.position, []
+        if self._indexed:
+            self._note_spans(room, before, entries)
+            redact_in_place(path, room.changes.apply(before, entries, room.spans.get))
+
+    @staticmethod
+    def _note_spans(room: _Room, before: Position, entries: list[Entry]) -> None:
+        last, offset = before.last_seq, before.size
+        for entry in entries:
+            if entry.seq <= last:
+                continue
+            last = entry.seq
+            if entry.time_us is not None:
+                room.spans[entry.seq] = (offset, len(entry.line))
+            offset += len(entry.line)
 
     def finish(self) -> int:
         """Write what is buffered and make every file durable; returns the files written."""
@@ -177,9 +208,7 @@ async def _rebuild_stream(
         tally.written += 1
         tally.rooms.add(room_id)
 
-    for subject in [subjects.stream_subject(stream, r) for r in rooms] or [
-        subjects.all_of(stream)
-    ]:
+    for subject in [subjects.stream_subject(stream, r) for r in rooms] or [subjects.all_of(stream)]:
         await streams.read(js, stream, subject, take)
     writer.finish()
     return tally

@@ -7,6 +7,10 @@ of the same seq. Reported: a line missing, extra, duplicated, out of order or di
 unreadable or torn line; an index that does not match its file. Not errors, only counted: lines
 older than the stream's first seq (the age limit removed them from the stream; the file is the
 archive) and events the persister has not acknowledged yet (still to be written).
+
+Deleted messages (issue 16): a file line that is the stream's line redacted (``changes.redact``)
+matches when the stream deletes that message; a redacted line whose seq the stream no longer
+holds was erased there by ``minitalk-replay erase`` (counted, not an error).
 """
 
 from __future__ import annotations
@@ -15,12 +19,15 @@ from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from minitalk_common import subjects
+from minitalk_common import events, subjects
+from minitalk_persister.changes import redact
 from minitalk_persister.roomfile import (
     MESSAGES,
     RECORD,
     SUFFIXES,
     BadEntry,
+    Entry,
+    decode_line,
     index_path_of,
     make_entry,
     message_time_us,
@@ -66,6 +73,8 @@ class Summary:
     matched: int = 0
     aged_out: int = 0
     pending: int = 0
+    redacted: int = 0
+    erased: int = 0
     problems: int = 0
 
 
@@ -85,6 +94,10 @@ class _File:
 
     seqs: array[int] = field(default_factory=lambda: array("Q"))
     hashes: array[int] = field(default_factory=lambda: array("q"))
+    #: Seqs of lines padded by a redaction (a deleted message's content).
+    padded: set[int] = field(default_factory=set)
+    #: (line seq, message seq) of lines that matched only once redacted.
+    redacted: list[tuple[int, int]] = field(default_factory=list)
     at: int = 0
     run: Problem | None = None
 
@@ -97,6 +110,8 @@ class _Check:
         self.summary = Summary(stream)
         self.files: dict[str, _File] = {}
         self.pending_above = 0
+        #: (room, message seq) of every deletion in the stream.
+        self.deleted: set[tuple[str, int]] = set()
 
     def problem(self, room: str, kind: str, seq: int | None, detail: str = "") -> None:
         self.report.problems.append(Problem(room, self.stream, kind, seq, detail=detail))
@@ -136,8 +151,11 @@ class _Check:
             previous = max(previous, line.seq)
             file.seqs.append(line.seq)
             file.hashes.append(hash(raw.data))
-            if self.stream == MESSAGES:
-                key = max(key, message_time_us(line))
+            if raw.data.endswith(b" \n"):
+                file.padded.add(line.seq)
+            time_key = message_time_us(line) if self.stream == MESSAGES else None
+            if time_key is not None:
+                key = max(key, time_key)
                 index += RECORD.pack(line.seq, key, raw.offset, len(raw.data))
         if torn := torn_tail(named.path):
             self.problem(named.room_id, "torn last line", None, f"{torn} bytes without newline")
@@ -180,9 +198,11 @@ class _Check:
         self.summary.events += 1
         file = self.files.setdefault(room, _File())
         self._pass_below(room, file, msg.seq)
+        if entry.kind == "MessageDeleted":
+            self.deleted.add((room, _message_seq(entry)))
         if file.at < len(file.seqs) and file.seqs[file.at] == msg.seq:
             if file.hashes[file.at] != hash(entry.line):
-                self.problem(room, "line differs", msg.seq, "not the line the stream gives")
+                self._differs(room, file, entry)
             self.summary.matched += 1
             file.run = None
             while file.at < len(file.seqs) and file.seqs[file.at] == msg.seq:
@@ -192,12 +212,23 @@ class _Check:
         else:
             self.run_of(room, file, "missing", msg.seq)
 
+    def _differs(self, room: str, file: _File, entry: Entry) -> None:
+        """A line that is not the stream's: fine if it is the stream's redacted (checked in
+        ``finish``: the stream must delete that message)."""
+        if file.hashes[file.at] == hash(redact(entry.line)):
+            file.redacted.append((entry.seq, _message_seq(entry)))
+            self.summary.redacted += 1
+        else:
+            self.problem(room, "line differs", entry.seq, "not the line the stream gives")
+
     def _pass_below(self, room: str, file: _File, seq: int) -> None:
         """File lines below ``seq`` that no event matched: aged out, or not in the stream."""
         while file.at < len(file.seqs) and file.seqs[file.at] < seq:
             line_seq = file.seqs[file.at]
             if line_seq < self.summary.first:
                 self.summary.aged_out += 1
+            elif line_seq in file.padded:
+                self.summary.erased += 1
             else:
                 self.run_of(room, file, "not in stream", line_seq)
             file.at += 1
@@ -205,6 +236,15 @@ class _Check:
     def finish(self) -> None:
         for room, file in sorted(self.files.items()):
             self._pass_below(room, file, self.summary.last + 1)
+            for seq, message_seq in file.redacted:
+                if (room, message_seq) not in self.deleted:
+                    self.problem(room, "redacted, not deleted", seq, f"message {message_seq}")
+
+
+def _message_seq(entry: Entry) -> int:
+    """The seq of the message a line is or changes."""
+    event = events.decode(bytes(decode_line(entry.line).event))
+    return event.message_seq if isinstance(event, events.CHANGE_TYPES) else entry.seq
 
 
 async def verify(nc: NATS, rooms_dir: Path, meter: Meter, partition: Partition = WHOLE) -> Report:

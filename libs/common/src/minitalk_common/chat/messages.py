@@ -22,7 +22,12 @@ def timestamp(at: datetime) -> str:
 
 
 class Message(msgspec.Struct, frozen=True, omit_defaults=True, rename="camel"):
-    """A stored message as history returns it; ``clientMsgId`` only when the sender set one."""
+    """A stored message as history returns it; ``clientMsgId`` only when the sender set one.
+
+    History folds the message's changes (issue 16, ``chat.changes``): ``editedAt`` once edited
+    (``content`` is then the last edit's), ``deleted: true`` with ``content: ""`` once deleted,
+    ``reactions`` {emoji: [username, ...]} when it has any. A live ``message`` has none of them.
+    """
 
     id: str
     seq: int
@@ -31,6 +36,9 @@ class Message(msgspec.Struct, frozen=True, omit_defaults=True, rename="camel"):
     content: str
     timestamp: str
     client_msg_id: str | None = None
+    edited_at: str | None = None
+    deleted: bool = False
+    reactions: dict[str, list[str]] | None = None
 
 
 class LiveMessage(Message, frozen=True, tag_field="type", tag="message"):
