@@ -125,25 +125,26 @@ async def login_token(url: str, username: str) -> str:
         return token
 
 
+async def refused_to_all_but_admins(page: Page, path: str, code: str, user_token: str) -> None:
+    """A normal user with the right code: 403 {error}; no token at all (the original's hole on
+    delete-all-users): 403, or 401 (which the panel's axios turns into a log-in)."""
+    for token, statuses in ((user_token, (403,)), (None, (401, 403))):
+        answer = await call(page, "DELETE", path, {"confirmationCode": code}, token)
+        assert answer["status"] in statuses, answer
+        assert answer["data"]["error"], answer
+
+
 async def test_the_panels_requests_from_a_page_of_our_edge(
     admin_stack: LocalSystem, browser: Browser
 ) -> None:
     url = admin_stack.url
-    user, user_token, room_id = await a_room_with_messages(url, "panel", 3)
+    _, user_token, room_id = await a_room_with_messages(url, "panel", 3)
     admin_token = await login_token(url, ADMIN)
     context = await browser.new_context()
     page = await context.new_page()
     await page.goto(f"{url}/login")  # any page of our edge: the requests are same-origin
 
-    for token in (user_token, None):  # a normal user, and no token at all (the original's hole)
-        for path, code in (
-            ("/messages/delete-all", MESSAGES_CODE),
-            ("/auth/delete-all-users", USERS_CODE),
-        ):
-            answer = await call(page, "DELETE", path, {"confirmationCode": code}, token)
-            # a user: 403; no token: 403 (or 401, which the panel's axios turns into a log-in)
-            assert answer["status"] in ((403,) if token else (401, 403)), answer
-            assert answer["data"]["error"], answer
+    await refused_to_all_but_admins(page, "/messages/delete-all", MESSAGES_CODE, user_token)
     wrong = await call(
         page, "DELETE", "/messages/delete-all", {"confirmationCode": "nope"}, admin_token
     )
@@ -161,6 +162,19 @@ async def test_the_panels_requests_from_a_page_of_our_edge(
     assert done["data"]["timestamp"], done
     await wiped(url, user_token, room_id)
 
+    await context.close()
+
+
+async def test_delete_all_users_as_the_panel_calls_it(
+    admin_stack: LocalSystem, browser: Browser
+) -> None:
+    url = admin_stack.url
+    user, user_token, _ = await a_room_with_messages(url, "users", 1)
+    admin_token = await login_token(url, ADMIN)
+    context = await browser.new_context()
+    page = await context.new_page()
+    await page.goto(f"{url}/login")
+    await refused_to_all_but_admins(page, "/auth/delete-all-users", USERS_CODE, user_token)
     gone = await call(
         page, "DELETE", "/auth/delete-all-users", {"confirmationCode": USERS_CODE}, admin_token
     )
