@@ -45,6 +45,8 @@ export function useRoomsStore({ socket, me, onRoomGone, onRoomJoined, isViewing 
       dispatch({ type: 'message', message, me, viewing: Boolean(isViewing?.(message.roomId)) });
     };
     const onRead = (event) => dispatch({ type: 'read', event });
+    const onEdited = (ev) => dispatch({ type: 'change', change: { ...ev, kind: 'edit' } });
+    const onDeleted = (ev) => dispatch({ type: 'change', change: { ...ev, kind: 'delete' } });
     const onLeft = (event) => {
       if (!event || event.roomId == null) return;
       dispatch({ type: 'left', event, me });
@@ -55,7 +57,11 @@ export function useRoomsStore({ socket, me, onRoomGone, onRoomJoined, isViewing 
     socket.on('connect', refresh);
     socket.on('message', onMessage);
     socket.on('read', onRead);
+    socket.on('message_edited', onEdited);
+    socket.on('message_deleted', onDeleted);
     return () => {
+      socket.off('message_edited', onEdited);
+      socket.off('message_deleted', onDeleted);
       socket.off('message', onMessage);
       socket.off('read', onRead);
       socket.off('room_joined', onJoined);
