@@ -20,13 +20,21 @@ async def browser() -> AsyncIterator[Browser]:
         yield launched
 
 
-async def say(page: Page, text: str) -> Locator:
+async def say(page: Page, text: str) -> str:
+    """Send ``text``; its id once stored."""
     composer = page.get_by_label("Message", exact=True)
     await composer.fill(text)
     await composer.press("Enter")
     mine = messages_with(page, text)
     await expect(mine).to_have_attribute("data-status", "sent")
-    return mine
+    message_id = await mine.get_attribute("data-id")
+    assert message_id
+    return message_id
+
+
+def by_id(page: Page, message_id: str) -> Locator:
+    """The message of that id (its text changes while edited)."""
+    return page.locator(f"[data-testid='message'][data-id='{message_id}']")
 
 
 async def open_room(page: Page, name: str) -> None:
@@ -51,13 +59,12 @@ async def test_edit_delete_and_react_live_in_two_browsers(
     await open_room(page_b, "Team lunch")
 
     # A sends, then edits with the Up arrow: B sees the new text and "(edited)" live
-    await say(page_a, "Lunch at 12 at the usual place?")
-    await say(page_a, "oops, this was meant for another room")
-    await say(page_a, "Who is in?")
-    first_b = messages_with(page_b, "Lunch at 12")
-    await expect(first_b).to_have_count(1)
+    first_id = await say(page_a, "Lunch at 12 at the usual place?")
+    oops_id = await say(page_a, "oops, this was meant for another room")
+    who_id = await say(page_a, "Who is in?")
+    await expect(messages_with(page_b, "Lunch at 12")).to_have_count(1)
     await expect(page_b.get_by_test_id("message")).to_have_count(3)
-    who_a = messages_with(page_a, "Who is in?")
+    who_a, who_b = by_id(page_a, who_id), by_id(page_b, who_id)
     await page_a.get_by_label("Message", exact=True).press("ArrowUp")
     editor = who_a.get_by_role("textbox", name="Edit message")
     await expect(editor).to_be_focused()
@@ -66,12 +73,12 @@ async def test_edit_delete_and_react_live_in_two_browsers(
     await editor.press("Enter")
     await expect(who_a.get_by_test_id("message-edited")).to_have_text("(edited)")
     await expect(page_a.get_by_label("Message", exact=True)).to_be_focused()
-    who_b = messages_with(page_b, "Reply with a 👍")
+    await expect(who_b).to_contain_text("Reply with a 👍")
     await expect(who_b).to_have_attribute("data-edited", "true")
     await expect(who_b.get_by_test_id("message-edited")).to_be_visible()
 
     # and through the menu, keyboard only
-    first_a = messages_with(page_a, "Lunch at 12")
+    first_a = by_id(page_a, first_id)
     await first_a.get_by_role("button", name="Message actions").focus()
     await page_a.keyboard.press("Enter")
     await expect(page_a.get_by_role("menuitem", name="Edit")).to_be_focused()
@@ -79,18 +86,20 @@ async def test_edit_delete_and_react_live_in_two_browsers(
     await page_a.keyboard.press("Enter")
     await first_a.get_by_role("textbox", name="Edit message").fill("Lunch at 1 at the usual place?")
     await page_a.keyboard.press("Enter")
-    await expect(messages_with(page_b, "Lunch at 1 at")).to_have_attribute("data-edited", "true")
+    await expect(by_id(page_b, first_id)).to_contain_text("Lunch at 1 at the usual place?")
+    await expect(by_id(page_b, first_id)).to_have_attribute("data-edited", "true")
     await expect(messages_with(page_b, "Lunch at 12")).to_have_count(0)
     await shots.take(page_b, "b-sees-edits-live")
 
     # A deletes: B sees the placeholder in the same place
-    oops_a = messages_with(page_a, "oops, this was meant")
+    oops_a = by_id(page_a, oops_id)
     await oops_a.get_by_role("button", name="Message actions").click()
     await page_a.get_by_role("menuitem", name="Delete").click()
     await shots.take(page_a, "a-confirms-delete")
     await oops_a.get_by_role("button", name="Delete message").click()
-    await expect(page_a.locator("[data-deleted='true']")).to_have_count(1)
-    deleted_b = page_b.get_by_test_id("message").nth(1)
+    await expect(oops_a).to_have_attribute("data-deleted", "true")
+    deleted_b = by_id(page_b, oops_id)
+    await expect(page_b.get_by_test_id("message").nth(1)).to_have_attribute("data-id", oops_id)
     await expect(deleted_b).to_have_attribute("data-deleted", "true")
     await expect(deleted_b.get_by_test_id("message-deleted")).to_have_text("message deleted")
     await expect(page_b.get_by_text("oops, this was meant")).to_have_count(0)
@@ -119,9 +128,10 @@ async def test_edit_delete_and_react_live_in_two_browsers(
     # history says the same after a reload: edits, the placeholder, the reactions
     await page_b.reload()
     await expect(page_b.get_by_test_id("message")).to_have_count(3)
-    await expect(page_b.get_by_test_id("message").nth(1)).to_have_attribute("data-deleted", "true")
-    await expect(messages_with(page_b, "Lunch at 1 at")).to_have_attribute("data-edited", "true")
-    reloaded = messages_with(page_b, "Reply with a 👍")
+    await expect(by_id(page_b, oops_id)).to_have_attribute("data-deleted", "true")
+    await expect(by_id(page_b, first_id)).to_have_attribute("data-edited", "true")
+    reloaded = by_id(page_b, who_id)
+    await expect(reloaded).to_contain_text("Reply with a 👍")
     await expect(reloaded.locator("[data-emoji='👍']")).to_have_attribute("data-count", "2")
     await expect(reloaded.locator("[data-emoji='🎉']")).to_have_attribute("data-mine", "true")
     await shots.take(page_b, "b-history-after-reload")
