@@ -210,16 +210,20 @@ async def original_login(page: Page, base: str, username: str) -> None:
     await expect(page).to_have_url(f"{base}/rooms")
 
 
-async def press_delete_all_messages(page: Page, base: str, dialogs: Dialogs) -> str:
+async def press_delete_all_messages(page: Page, base: str, dialogs: Dialogs) -> tuple[str, int]:
+    """Open /admin, press "Delete All Messages", accept the confirm(): (its alert, HTTP status)."""
     await page.goto(f"{base}/admin")
     await expect(page.get_by_text("Danger Zone")).to_be_visible()
     before = len(dialogs.alerts)
-    await page.get_by_role("button", name="Delete All Messages").click()
+    async with page.expect_response(lambda r: r.url.endswith("/api/messages/delete-all")) as sent:
+        await page.get_by_role("button", name="Delete All Messages").click()
+    answer = await sent.value
+    assert answer.request.method == "DELETE"
     deadline = time.monotonic() + 30
-    while len(dialogs.alerts) == before:  # confirm() accepted, then the answer's alert()
+    while len(dialogs.alerts) == before:  # the answer's alert()
         assert time.monotonic() < deadline, "the panel said nothing"
         await asyncio.sleep(0.1)
-    return dialogs.alerts[-1]
+    return dialogs.alerts[-1], answer.status
 
 
 async def show_alert(page: Page, text: str) -> None:
@@ -261,10 +265,11 @@ async def test_the_original_panel(
         page = await context.new_page()
         dialogs = Dialogs(page)
         await original_login(page, base, user)
-        said = await press_delete_all_messages(page, base, dialogs)
+        said, status = await press_delete_all_messages(page, base, dialogs)
+        assert status == 403, said
         assert said.startswith("Delete failed: "), said
         assert said != "Delete failed: Unknown error occurred.", said  # the server's {error}
-        await show_alert(page, said)
+        await show_alert(page, f"{said}   (HTTP {status})")
         await shots.take(page, "original-panel-normal-user-403")
         assert len(await history(base, user_token, room_id)) == 3
         await context.close()
@@ -273,10 +278,11 @@ async def test_the_original_panel(
         page = await context.new_page()
         dialogs = Dialogs(page)
         await original_login(page, base, ADMIN)
-        said = await press_delete_all_messages(page, base, dialogs)
+        said, status = await press_delete_all_messages(page, base, dialogs)
+        assert status == 200, said
         assert said.startswith("Successfully deleted "), said
         await expect(page.get_by_text("Message Deletion Complete")).to_be_visible()
-        await show_alert(page, said)
+        await show_alert(page, f"{said}   (HTTP {status})")
         await shots.take(page, "original-panel-admin-wiped")
         await wiped(base, user_token, room_id)
         await context.close()
