@@ -91,6 +91,21 @@ async def test_edit_delete_and_react_live_in_two_browsers(
     await expect(messages_with(page_b, "Lunch at 12")).to_have_count(0)
     await shots.take(page_b, "b-sees-edits-live")
 
+    # a refusal (longer than the 4,000 characters a message may have) is shown, the text kept
+    await first_a.get_by_role("button", name="Message actions").click()
+    await page_a.get_by_role("menuitem", name="Edit").click()
+    too_long = "Lunch at 1? " + "x" * 4000
+    await first_a.get_by_role("textbox", name="Edit message").fill(too_long)
+    await page_a.keyboard.press("Enter")
+    await expect(first_a.get_by_role("alert")).not_to_be_empty()
+    await expect(first_a.get_by_role("textbox", name="Edit message")).to_have_value(too_long)
+    await shots.take(page_a, "a-edit-refused-text-kept")
+    await first_a.get_by_role("textbox", name="Edit message").press("Escape")
+    await expect(first_a.get_by_test_id("message-content")).to_have_text(
+        "Lunch at 1 at the usual place?"
+    )
+    await expect(by_id(page_b, first_id)).to_contain_text("Lunch at 1 at the usual place?")
+
     # A deletes: B sees the placeholder in the same place
     oops_a = by_id(page_a, oops_id)
     await oops_a.get_by_role("button", name="Message actions").click()
