@@ -47,6 +47,7 @@ const List = styled.div`
     color: ${(p) => p.theme.text};
     cursor: pointer;
     font-size: ${(p) => (p.$row ? '1.25rem' : '0.9rem')};
+    ${(p) => (p.$row ? `font-family: ${p.theme.emojiFont};` : '')}
   }
   [role='menuitem']:hover { background: ${(p) => p.theme.bg}; }
   [role='menuitem']:focus-visible { outline: 3px solid ${(p) => p.theme.focus}; outline-offset: -2px; }

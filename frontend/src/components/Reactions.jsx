@@ -34,6 +34,7 @@ const Chip = styled.button`
   background: ${(p) => (p['aria-pressed'] ? '#d4e1ff' : p.theme.surface)};
   color: ${(p) => p.theme.text};
   cursor: pointer;
+  .emoji { font-family: ${(p) => p.theme.emojiFont}; }
   .count { font-weight: 700; font-size: 0.8rem; }
   &:hover { border-color: ${(p) => p.theme.primary}; }
   &:focus-visible { outline: 3px solid ${(p) => p.theme.focus}; outline-offset: 1px; }
@@ -60,7 +61,9 @@ export function ReactionBar({ reactions, me, onToggle }) {
               title={who}
               onClick={() => onToggle(r.emoji, !r.mine)}
             >
-              <span aria-hidden="true">{r.emoji}</span>
+              <span className="emoji" aria-hidden="true">
+                {r.emoji}
+              </span>
               <span className="count" aria-hidden="true">
                 {r.count}
               </span>
