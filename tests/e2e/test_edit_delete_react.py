@@ -5,6 +5,7 @@ service and a ``minitalk-replay rebuild``."""
 from __future__ import annotations
 
 import asyncio
+import os
 import subprocess
 import sys
 from collections.abc import Callable
@@ -226,7 +227,7 @@ async def test_same_history_after_restarts_and_rebuild(
         await a.close()
     before = await _history(client, tb, rid)
     backup = tmp_path / "backup"
-    _replay(stack, "backup", str(backup))
+    _replay(stack, "backup", "--out", str(backup))
     assert [p.name for p in _files_holding(backup, f"m1 {SECRET}")] == []
     for name in ("persister", "rooms", "realtime", "auth"):
         stack.stop(name)
@@ -248,3 +249,41 @@ def _replay(stack: LocalSystem, *args: str) -> None:
     argv = [tool, *args, "--nats-url", stack.nats_url, *data]
     done = subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+async def test_replay_travels_through_changes_and_erases_deleted_content(
+    stack: LocalSystem, client: httpx.AsyncClient, unique: Callable[[str], str]
+) -> None:
+    alice = unique("alice")
+    ta = await signup_login(client, alice)
+    rid = await _room(client, ta, [])
+    a = await ChatClient(alice, ta).connect(stack.url)
+    try:
+        sent = await a.send(rid, "the first words")
+        edit = await a.call(
+            "edit_message", {"roomId": rid, "id": sent["id"], "content": "the second words"}
+        )
+        gone = await a.send(rid, f"soon gone: {SECRET}")
+        await a.call("delete_message", {"roomId": rid, "id": gone["id"]})
+    finally:
+        await a.close()
+    await _history(client, ta, rid)  # written
+    before = _replay_out(stack, "room", rid, "--at", f"messages:{edit['seq'] - 1}")
+    after = _replay_out(stack, "room", rid, "--at", f"messages:{edit['seq']}")
+    assert "the first words" in before
+    assert "the second words" not in before
+    assert "the second words" in after
+    assert "edited" in after
+    erased = _replay_out(stack, "erase", "--room", rid)
+    assert f"erased 1 events (MESSAGES seqs {gone['seq']})" in erased
+    assert "exactly what the streams hold" in _replay_out(stack, "verify")
+
+
+def _replay_out(stack: LocalSystem, *args: str) -> str:
+    tool = str(Path(sys.executable).parent / "minitalk-replay")
+    data = ["--data", str(stack.data_dir)] if args[0] in ("verify", "backup") else []
+    argv = [tool, *args, "--nats-url", stack.nats_url, *data]
+    env = {**os.environ, "COLUMNS": "200"}
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False, env=env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout

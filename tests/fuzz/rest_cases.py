@@ -127,6 +127,9 @@ def valid_body(draw: st.DrawFn, operation: str, world: World) -> Any:
         "/api/chatrooms": room,
         "/api/chatrooms-batch": {"rooms": [room, {"name": "second", "participants": []}]},
         "/api/chatrooms/{room_id}/invite": {"participants": known or world.others[:1]},
+        "/api/chatrooms/{room_id}/messages/{message_id}": {"content": "fixed"},
+        "/api/messages/delete-all": {"confirmationCode": "DELETE_ALL_MESSAGES_CONFIRM"},
+        "/api/auth/delete-all-users": {"confirmationCode": "DELETE_ALL_USERS_CONFIRM"},
     }.get(operation)
 
 

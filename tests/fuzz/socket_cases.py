@@ -17,7 +17,15 @@ from hypothesis import strategies as st
 from . import values
 from .wire import json_text
 
-EVENTS = ("join_room", "leave_room", "send_message", "typing")
+EVENTS = (
+    "join_room",
+    "leave_room",
+    "send_message",
+    "typing",
+    "edit_message",
+    "delete_message",
+    "react",
+)
 OTHER_EVENTS = ("connect", "disconnect", "message", "error", "joined_room", "", "__proto__")
 #: ack ids a case asks for; the client's own count from 900,000,000
 CASE_ACK_IDS = st.integers(1, 899_999_999)
@@ -97,6 +105,10 @@ def payloads(rooms: Rooms) -> st.SearchStrategy[Any]:
             "content": content | values.nasty_value,
             "clientMsgId": st.sampled_from(["m1", "m2", "c-1"]) | values.nasty_value,
             "isTyping": st.booleans() | values.nasty_value,
+            # issue 16: edit_message, delete_message, react
+            "id": st.sampled_from(["m1", "0" * 32]) | values.nasty_value,
+            "emoji": st.sampled_from(["👍", ":tada:", "👨‍👩‍👧", "ab"]) | values.nasty_value,
+            "on": st.booleans() | values.nasty_value,
         },
     )
     core = st.fixed_dictionaries({"roomId": room_id(rooms), "content": content})
@@ -269,6 +281,9 @@ def socket_cases(rooms: Rooms, token: str) -> dict[str, tuple[int, st.SearchStra
         "join_room": (10, event_case(rooms, "join_room")),
         "leave_room": (10, event_case(rooms, "leave_room")),
         "typing": (10, event_case(rooms, "typing")),
+        "edit_message": (5, event_case(rooms, "edit_message")),
+        "delete_message": (5, event_case(rooms, "delete_message")),
+        "react": (5, event_case(rooms, "react")),
         "other event": (10, event_case(rooms, None)),
         "raw frames": (15, raw_case(rooms)),
         "binary frames": (6, binary_case(rooms)),

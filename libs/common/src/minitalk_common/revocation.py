@@ -16,6 +16,7 @@ must not be used before (a restarted service would otherwise accept a revoked to
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
@@ -37,6 +38,22 @@ _PRUNE_EVERY_S = 60.0
 
 Listener = Callable[[str], None]
 
+#: Prefix of a user's entry (issue 16: a deleted user): every token of that user issued at or
+#: before the entry's time is revoked. The value is ``user <revoked_at> <expires_at>``.
+USER_PREFIX = "user-"
+
+
+def user_key(username: str) -> str:
+    """The key of ``username``'s entry (a hash: KV keys allow few characters)."""
+    return USER_PREFIX + hashlib.sha256(username.encode()).hexdigest()[:40]
+
+
+async def revoke_user(js: JetStreamContext, username: str, token_ttl_s: float) -> None:
+    """Revoke every token ``username`` holds now (not the ones issued after)."""
+    kv = await js.key_value(REVOKED_BUCKET)
+    now = time.time()
+    await kv.put(user_key(username), f"user {now!r} {now + token_ttl_s!r}".encode())
+
 
 def max_age(token_ttl_s: float) -> float:
     """The bucket's max age for tokens living ``token_ttl_s``: auth creates or reshapes the
@@ -55,6 +72,7 @@ class Revocations:
 
     def __init__(self) -> None:
         self._revoked: dict[str, float] = {}
+        self._users: dict[str, float] = {}
         self._listeners: list[Listener] = []
         self._pruned = time.monotonic()
         self.ready = asyncio.Event()
@@ -63,6 +81,10 @@ class Revocations:
 
     def is_revoked(self, jti: str) -> bool:
         return jti in self._revoked
+
+    def user_revoked_at(self, username: str) -> float | None:
+        """When every token of ``username`` issued until then was revoked (None: never)."""
+        return self._users.get(user_key(username))
 
     def on_revoke(self, listener: Listener) -> None:
         """Call ``listener(jti)`` for every token revoked from now on (e.g. close its sockets)."""
@@ -81,12 +103,25 @@ class Revocations:
             except Exception:  # one listener's failure must not cost the others theirs
                 log.exception("revocation listener failed for a token")
 
+    def _user_entry(self, key: str, value: bytes) -> None:
+        try:
+            _, revoked_at, expires_at = value.split()
+            self._users[key] = float(revoked_at)
+            expiry = float(expires_at)
+        except ValueError:
+            log.warning("ignoring an unreadable user revocation %r", key[:64])
+            return
+        self.add(key, expiry)  # the listeners close that user's sockets (keyed by user_key)
+
     def _prune(self, now: float) -> None:
         self._pruned = now
         for jti in [j for j, exp in self._revoked.items() if exp + MARGIN_S < now]:
             del self._revoked[jti]
 
     def _on_entry(self, jti: str, value: bytes | None) -> None:
+        if value and value.startswith(b"user "):
+            self._user_entry(jti, value)
+            return
         if value:  # a deleted entry needs nothing: it was only kept for a dead token
             try:
                 self.add(jti, float(value))

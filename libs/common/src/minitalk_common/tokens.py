@@ -35,6 +35,8 @@ class Revoked(Protocol):
 
     def is_revoked(self, jti: str) -> bool: ...
 
+    def user_revoked_at(self, username: str) -> float | None: ...
+
 
 @dataclass(frozen=True)
 class Identity:
@@ -68,9 +70,18 @@ class TokenVerifier:
         sub, jti, exp = claims.get("sub"), claims.get("jti"), claims.get("exp")
         if not isinstance(sub, str) or not sub or not isinstance(jti, str) or not jti:
             raise InvalidToken("invalid token")
-        if self._revocations is not None and self._revocations.is_revoked(jti):
+        if self._revocations is not None and self._revoked(sub, jti, claims.get("iat")):
             raise InvalidToken("token revoked")
         return Identity(username=sub, jti=jti, expires_at=float(exp or 0))
+
+    def _revoked(self, username: str, jti: str, issued_at: object) -> bool:
+        """The token itself was revoked (logout), or every token of its user issued until a
+        moment after it was (the user was deleted)."""
+        assert self._revocations is not None
+        if self._revocations.is_revoked(jti):
+            return True
+        before = self._revocations.user_revoked_at(username)
+        return before is not None and isinstance(issued_at, int | float) and issued_at <= before
 
 
 def bearer(authorization: str | None) -> str | None:

@@ -28,6 +28,10 @@ class AuthSettings(ServiceSettings):
     #: first 401 and a socket is closed with "token expired"). Also the max age of the
     #: revocation bucket, so at most 30 days.
     token_ttl_s: float = Field(default=12 * 3600, gt=0, le=30 * 24 * 3600)
+    #: Users allowed to moderate (comma-separated usernames, issue 16): delete one user
+    #: (``DELETE /api/auth/users/<name>``) or every user (``DELETE /api/auth/delete-all-users``
+    #: with the confirmation code). Nobody when empty. Set the same in rooms.
+    admin_users: str = ""
 
     # Login throttling (docs/security.md, "Login throttling"). A scope allows ``threshold``
     # failed logins; from then on every further attempt waits for a lock that starts at
@@ -90,3 +94,7 @@ class AuthSettings(ServiceSettings):
     @property
     def token_ttl(self) -> timedelta:
         return timedelta(seconds=self.token_ttl_s)
+
+    @property
+    def admins(self) -> frozenset[str]:
+        return frozenset(name.strip() for name in self.admin_users.split(",") if name.strip())

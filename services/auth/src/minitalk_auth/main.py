@@ -24,6 +24,7 @@ from pydantic import ValidationError
 from .config import AuthSettings
 from .handlers import AuthService
 from .keys import KeyPair, MissingKey, TokenMinter, load_key_pair
+from .moderation import UserRemover
 from .passwords import Hasher
 from .reconcile import publish_missing_registrations
 from .routes import auth_router
@@ -67,7 +68,8 @@ def build_app(settings: AuthSettings, keys: KeyPair) -> FastAPI:
             await publish_missing_registrations(js)
             hasher = Hasher(settings.bcrypt_cost, settings.hash_workers)
             stack.callback(hasher.close)
-            store = CredentialStore(await js.key_value(subjects.CREDENTIALS_BUCKET))
+            kv = await js.key_value(subjects.CREDENTIALS_BUCKET)
+            store = CredentialStore(kv)
             minter = TokenMinter(keys.private_pem, settings.token_ttl, kid=keys.kid)
             age = revocation.max_age(settings.token_ttl_s)  # before the key: see revocation.py
             await bus.ensure_bucket(js, subjects.REVOKED_BUCKET, settings.stream_replicas, age)
@@ -80,6 +82,13 @@ def build_app(settings: AuthSettings, keys: KeyPair) -> FastAPI:
                 await open_throttle(js, settings),
                 tokens.TokenVerifier(keys.public_pem, revoked),
                 settings.batch_max_users,
+            )
+            app.state.remover = UserRemover(
+                js,
+                kv,
+                tokens.TokenVerifier(keys.public_pem, revoked),
+                settings.admins,
+                settings.token_ttl_s,
             )
             await publish_public_key(js, keys)
             readiness.nc, readiness.key_published, readiness.revoked = nc, True, revoked

@@ -14,13 +14,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Body, Header, Request
 from minitalk_common import text, tokens
 from pydantic import BaseModel, ConfigDict, WithJsonSchema
 
 from .errors import BatchesDisabled
 from .handlers import AuthService, BatchReport, Credentials, Rejected
 from .keys import KeyPair
+from .moderation import DELETE_ALL_USERS, UserRemover, WrongConfirmation, now_text
 
 PREFIX = "/api/auth"
 
@@ -63,6 +64,11 @@ def errors_out(report: BatchReport) -> list[dict[str, str | None]]:
 def service(request: Request) -> AuthService:
     auth: AuthService = request.app.state.auth
     return auth
+
+
+def removal(request: Request) -> UserRemover:
+    remover: UserRemover = request.app.state.remover
+    return remover
 
 
 def client_ip(request: Request) -> str:
@@ -116,6 +122,29 @@ def auth_router(keys: KeyPair, batches_enabled: bool = True) -> APIRouter:
             "results": [{"username": name, "token": token} for name, token in report.succeeded],
             "errors": errors_out(report),
         }
+
+    @router.delete("/delete-all-users")
+    async def delete_all_users(
+        request: Request,
+        body: Annotated[Any, Body()] = None,
+        authorization: str | None = Header(default=None),
+    ) -> dict[str, Any]:
+        """The original client's danger zone: admins only, with the confirmation code."""
+        remover = removal(request)
+        actor = remover.admin(tokens.bearer(authorization))
+        if not isinstance(body, dict) or body.get("confirmationCode") != DELETE_ALL_USERS:
+            raise WrongConfirmation
+        count = await remover.delete_all(actor)
+        return {"message": "All users deleted", "deletedCount": count, "timestamp": now_text()}
+
+    @router.delete("/users/{username}")
+    async def delete_user(
+        username: str, request: Request, authorization: str | None = Header(default=None)
+    ) -> dict[str, Any]:
+        remover = removal(request)
+        actor = remover.admin(tokens.bearer(authorization))
+        await remover.delete(actor, username)
+        return {"message": "User deleted", "username": username, "timestamp": now_text()}
 
     @router.get("/public-key")
     async def public_key() -> dict[str, str]:

@@ -91,6 +91,8 @@ class Entry:
     sender: str | None = None
     #: The event's type (``MessageSent``, ``MessageEdited``, ``HistoryPurged``, ...).
     kind: str = ""
+    #: The event's id.
+    event_id: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,7 +214,7 @@ def make_entry(
     if stream != MESSAGES:
         return Entry(room_id, stream, seq, line, None, kind=kind)
     if isinstance(event, events.MessageSent):
-        return Entry(room_id, stream, seq, line, time_us(event.at), event.sender, kind)
+        return Entry(room_id, stream, seq, line, time_us(event.at), event.sender, kind, event.id)
     if isinstance(event, (*events.CHANGE_TYPES, events.HistoryPurged)):
         if event.room_id != room_id:
             raise BadEntry(f"{stream} seq {seq}: a change of room {event.room_id!r} on {subject}")

@@ -22,6 +22,10 @@ from .unread import RoomCounts
 
 log = logging.getLogger("minitalk.persister.store")
 
+#: Message ids (and their rooms) remembered from the writes, for "the message is in another
+#: room": about 150 bytes each.
+RECENT_IDS = 100_000
+
 
 @dataclass
 class Written:
@@ -67,6 +71,9 @@ class RoomStore:
         self._cache_size = cache_size
         #: Unread counters of the rooms asked about lately (``unread.py``), at most cache_size.
         self._counts: OrderedDict[str, RoomCounts] = OrderedDict()
+        #: message id -> room of the last ``RECENT_IDS`` messages written: a change asked in
+        #: the wrong room is told so ("other room") rather than "unknown message".
+        self._recent: OrderedDict[str, str] = OrderedDict()
 
     async def write(self, entries: Sequence[Entry]) -> Written:
         """Append every room's entries with one write and one fsync per file.
@@ -94,6 +101,7 @@ class RoomStore:
                         done.add(result)
                         if stream == MESSAGES:
                             self._count(room_id, groups[stream, room_id])
+                            self._remember(groups[stream, room_id])
                             if any(is_purge(e) for e in groups[stream, room_id]):
                                 self._counts.pop(room_id, None)
                 self._trim(stream)
@@ -127,6 +135,8 @@ class RoomStore:
         seq = room.changes.ids.get(message_id)
         found = await asyncio.to_thread(_message_at, room, seq) if seq is not None else None
         if found is None:
+            if self._recent.get(message_id, room_id) != room_id:
+                raise Refused(Code.OTHER_ROOM)
             for other in list(self._files[MESSAGES].values()):
                 if other.changes is not None and message_id in other.changes.ids:
                     raise Refused(Code.OTHER_ROOM)
@@ -163,6 +173,13 @@ class RoomStore:
             while len(self._counts) > self._cache_size:
                 self._counts.popitem(last=False)
         return counts
+
+    def _remember(self, entries: list[Entry]) -> None:
+        for entry in entries:
+            if entry.sender is not None:
+                self._recent[entry.event_id] = entry.room_id
+        while len(self._recent) > RECENT_IDS:
+            self._recent.popitem(last=False)
 
     def _count(self, room_id: str, entries: list[Entry]) -> None:
         counts = self._counts.get(room_id)

@@ -27,6 +27,7 @@ class TokenWatch:
         self._sio = sio
         self._timers: dict[str, asyncio.TimerHandle] = {}
         self._jti_of: dict[str, str] = {}
+        self._user_of: dict[str, str] = {}
         self._sids_of: dict[str, set[str]] = {}
         self._closing: set[asyncio.Task[None]] = set()
         #: Set by the lifespan: checked once more after a socket is registered, so a revocation
@@ -39,7 +40,9 @@ class TokenWatch:
         loop = asyncio.get_running_loop()
         self._timers[sid] = loop.call_later(delay, self._close, sid, EXPIRED)
         self._jti_of[sid] = identity.jti
-        self._sids_of.setdefault(identity.jti, set()).add(sid)
+        self._user_of[sid] = revocation.user_key(identity.username)
+        for key in (identity.jti, self._user_of[sid]):  # a user's deletion revokes its key
+            self._sids_of.setdefault(key, set()).add(sid)
         if self.revocations is not None and self.revocations.is_revoked(identity.jti):
             self._close(sid, REVOKED)
 
@@ -48,12 +51,12 @@ class TokenWatch:
         timer = self._timers.pop(sid, None)
         if timer is not None:
             timer.cancel()
-        jti = self._jti_of.pop(sid, None)
-        if jti is not None:
-            sids = self._sids_of.get(jti, set())
-            sids.discard(sid)
-            if not sids:
-                self._sids_of.pop(jti, None)
+        for key in (self._jti_of.pop(sid, None), self._user_of.pop(sid, None)):
+            if key is not None:
+                sids = self._sids_of.get(key, set())
+                sids.discard(sid)
+                if not sids:
+                    self._sids_of.pop(key, None)
 
     def revoked(self, jti: str) -> None:
         """Listener of the revocation store: close every socket of that token."""

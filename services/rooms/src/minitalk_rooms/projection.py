@@ -23,7 +23,8 @@ class RoomDirectory(Membership):
 
 
 class KnownUsers:
-    """The usernames that registered (UserRegistered on the USERS stream)."""
+    """The usernames that registered (UserRegistered on the USERS stream) and were not deleted
+    since (UserDeleted)."""
 
     def __init__(self) -> None:
         self._names: set[str] = set()
@@ -35,3 +36,5 @@ class KnownUsers:
     async def apply(self, event: events.Event, seq: int) -> None:
         if isinstance(event, events.UserRegistered):
             self._names.add(event.username)
+        elif isinstance(event, events.UserDeleted):  # an admin deleted it (issue 16)
+            self._names.discard(event.username)

@@ -19,6 +19,7 @@ from minitalk_common.config import NatsSettings
 from . import render
 from .backup import backup as run_backup
 from .console import bars, err, out
+from .erase import erase as run_erase
 from .rebuild import Partition
 from .rebuild import rebuild as run_rebuild
 from .restore import Source
@@ -163,6 +164,27 @@ def restore(
                 "[yellow]sequences changed[/] (the old streams had gaps): history cursors differ; "
                 "start the persister with an empty rooms folder so it writes the files anew."
             )
+
+    _run(go)
+
+
+@app.command()
+def erase(
+    room: Annotated[list[str] | None, typer.Option(help="Only this room (repeatable).")] = None,
+    dry_run: Annotated[bool, typer.Option(help="Only say what would be erased.")] = False,
+    nats_url: NatsUrl = DEFAULT_URL,
+) -> None:
+    """Erase deleted messages' content from the MESSAGES stream (JetStream secure delete)."""
+
+    async def go() -> None:
+        async with connect(nats_url) as nc:
+            tally = await run_erase(nc, room or (), dry_run)
+        verb = "would erase" if dry_run else "erased"
+        out.print(
+            f"{tally.deleted_messages} deleted messages: {verb} {len(tally.erased)} events"
+            f" (MESSAGES seqs {', '.join(map(str, tally.erased[:20]))}"
+            f"{', ...' if len(tally.erased) > 20 else ''})"
+        )
 
     _run(go)
 

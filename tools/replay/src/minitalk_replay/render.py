@@ -104,8 +104,9 @@ def room_table(room: RoomView) -> Table:
 
 def messages_table(room: RoomView) -> Table:
     table = Table(title=f"last {len(room.last_messages)} messages")
-    for column in ("seq", "time", "sender", "content"):
+    for column in ("seq", "time", "sender", "content", "changes"):
         table.add_column(column, justify="right" if column == "seq" else "left")
     for seq, message in room.last_messages:
-        table.add_row(str(seq), wire_time(message.at), message.sender, Text(message.content))
+        note = Text(room.notes.get(seq, ""))
+        table.add_row(str(seq), wire_time(message.at), message.sender, Text(message.content), note)
     return table

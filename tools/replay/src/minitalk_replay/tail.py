@@ -45,7 +45,20 @@ def _detail(event: events.Event) -> str:
         return f" participants={','.join(event.participants)}"
     if isinstance(event, events.MemberLeft):
         return f" username={event.username}"
+    if isinstance(event, events.MessageEdited):
+        return f" message={event.message_seq} {_short(event.content)!r}"
+    if isinstance(event, events.MessageDeleted):
+        return f" message={event.message_seq}"
+    if isinstance(event, events.ReactionAdded | events.ReactionRemoved):
+        return f" message={event.message_seq} emoji={event.emoji} username={event.username}"
+    if isinstance(event, events.UserDeleted):
+        return f" username={event.username}"
     return ""
+
+
+def _short(content: str) -> str:
+    content = content.replace("\n", " ")
+    return content[: CONTENT_WIDTH - 1] + "…" if len(content) > CONTENT_WIDTH else content
 
 
 async def tail(

@@ -23,8 +23,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+import msgspec
 from minitalk_common import events, subjects
 from minitalk_common.chat.membership import Membership, Room
+from minitalk_common.chat.messages import timestamp as wire_time
 from minitalk_persister.roomfile import MESSAGES, ROOMS, Line, path_of, time_us
 from nats.js import JetStreamContext
 
@@ -74,6 +76,8 @@ class RoomView:
     messages_seq: int = 0
     message_count: int = 0
     last_messages: list[tuple[int, events.MessageSent]] = field(default_factory=list)
+    #: What happened to a message up to ``at`` (issue 16): "edited", "deleted", "👍 bob, ...".
+    notes: dict[int, str] = field(default_factory=dict)
     _rooms: Membership = field(default_factory=Membership, repr=False)
     #: The room as last seen (kept after a deletion, its members gone).
     _room: Room | None = field(default=None, repr=False)
@@ -120,11 +124,16 @@ def view(room_id: str, at: At, rooms: Events, messages: Events, last: int) -> Ro
 
     def fold_messages(keep: Callable[[int, events.Event], bool]) -> int | None:
         until = None
+        folded = MessageFold(kept, room)
         for seq, event in messages:
-            if isinstance(event, events.MessageSent) and keep(seq, event):
+            if not keep(seq, event):
+                continue
+            if isinstance(event, events.MessageSent):
                 kept.append((seq, event))
                 room.message_count += 1
-                room.messages_seq, until = seq, time_us(event.at)
+            elif not folded.apply(event):
+                continue
+            room.messages_seq, until = seq, time_us(event.at)
         return until
 
     if at.stream == ROOMS:
@@ -138,6 +147,51 @@ def view(room_id: str, at: At, rooms: Events, messages: Events, last: int) -> Ro
         fold_messages(lambda s, e: at.time_us is None or time_us(e.at) <= at.time_us)
     room.last_messages = list(kept)
     return room
+
+
+class MessageFold:
+    """Edits, deletions, reactions and purges folded onto the messages kept (time travel: a
+    message shows its content as it was at ``at``)."""
+
+    def __init__(self, kept: deque[tuple[int, events.MessageSent]], room: RoomView) -> None:
+        self._kept = kept
+        self._room = room
+        self._reactions: dict[int, dict[str, list[str]]] = {}
+
+    def apply(self, event: events.Event) -> bool:
+        """Fold one MESSAGES event that is not a message; False for anything else."""
+        if isinstance(event, events.HistoryPurged):
+            self._kept.clear()
+            self._room.message_count = 0
+            self._room.notes.clear()
+            return True
+        if not isinstance(event, events.CHANGE_TYPES):
+            return False
+        seq = event.message_seq
+        if isinstance(event, events.MessageEdited):
+            self._replace(seq, event.content)
+            self._room.notes[seq] = f"edited {wire_time(event.at)}"
+        elif isinstance(event, events.MessageDeleted):
+            self._replace(seq, "")
+            self._room.notes[seq] = f"deleted {wire_time(event.at)}"
+        else:
+            self._react(seq, event)
+        return True
+
+    def _replace(self, seq: int, content: str) -> None:
+        for i, (kept_seq, message) in enumerate(self._kept):
+            if kept_seq == seq:
+                self._kept[i] = (seq, msgspec.structs.replace(message, content=content))
+
+    def _react(self, seq: int, event: events.ReactionAdded | events.ReactionRemoved) -> None:
+        reactions = self._reactions.setdefault(seq, {})
+        names = [n for n in reactions.get(event.emoji, []) if n != event.username]
+        if isinstance(event, events.ReactionAdded):
+            names.append(event.username)
+        reactions[event.emoji] = names
+        shown = ", ".join(f"{e} {' '.join(n)}" for e, n in reactions.items() if n)
+        if not self._room.notes.get(seq, "").startswith("deleted"):
+            self._room.notes[seq] = shown
 
 
 async def from_streams(js: JetStreamContext, room_id: str, at: At) -> tuple[Events, Events]:
