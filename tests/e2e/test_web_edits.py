@@ -143,6 +143,7 @@ async def test_edit_delete_and_react_live_in_two_browsers(
     # history says the same after a reload: edits, the placeholder, the reactions
     await page_b.reload()
     await expect(page_b.get_by_test_id("message")).to_have_count(3)
+    await expect(page_b.get_by_test_id("new-messages-marker")).to_have_count(0)  # B read them
     await expect(by_id(page_b, oops_id)).to_have_attribute("data-deleted", "true")
     await expect(by_id(page_b, first_id)).to_have_attribute("data-edited", "true")
     reloaded = by_id(page_b, who_id)
