@@ -136,6 +136,19 @@ describe('rooms', () => {
     expect(screen.getAllByTestId('room-item')).toHaveLength(2);
   });
 
+  it('asks the list again when the first room arrives for a user who had none', async () => {
+    loginAs();
+    api.listRooms.mockResolvedValueOnce([]);
+    renderAt('/');
+    await screen.findByText(/create one/i);
+    const calls = api.listRooms.mock.calls.length;
+    api.listRooms.mockResolvedValue([{ roomId: 'r3', name: 'Zeta', participants: ['dan', 'alice'], lastReadSeq: 0, unread: 0 }]);
+    act(() => h.socket.serverEmit('room_joined', { roomId: 'r3', name: 'Zeta', participants: ['dan', 'alice'] }));
+    await waitFor(() => expect(api.listRooms.mock.calls.length).toBe(calls + 1));
+    act(() => h.socket.serverEmit('room_joined', { roomId: 'r3', name: 'Zeta', participants: ['dan', 'alice'] }));
+    expect(api.listRooms.mock.calls.length).toBe(calls + 1); // known now: not again
+  });
+
   it('refetches the room list on (re)connect', async () => {
     loginAs();
     renderAt('/');
@@ -233,6 +246,7 @@ describe('chat view', () => {
     expect(api.fetchMessages.mock.calls.map((c) => c[1])).toEqual([
       { after: 2, limit: 50 },
       { after: 52, limit: 50 },
+      { limit: 50 }, // the newest page again: edits, deletes and reactions made while away
     ]);
     const seqs = messages().map((m) => Number(m.getAttribute('data-seq')));
     expect(seqs).toEqual(Array.from({ length: 53 }, (_, i) => i + 1));

@@ -26,6 +26,8 @@ class Edge:
     env: Mapping[str, str] = field(default_factory=dict)
     port: int = 0
     proc: Proc | None = None
+    #: What it serves at / (default: the built web app, frontend/dist).
+    webroot: Path = ROOT / "frontend" / "dist"
 
     @property
     def url(self) -> str:
@@ -38,7 +40,7 @@ class Edge:
         self.port = free_port()
         server = render_server(
             f"127.0.0.1:{self.port}",
-            ROOT / "frontend" / "dist",
+            self.webroot,
             [self.auth],
             [self.rooms],
             [self.realtime],

@@ -5,6 +5,7 @@ import { newClientMsgId } from '../lib/id.js';
 import { useStore } from '../lib/useStore.js';
 import { catchUp, CATCH_UP_LIMIT } from '../state/catchUp.js';
 import { catchUpCursor, findByClientMsgId, messagesReducer, oldestSeq } from '../state/messages.js';
+import { useMessageChanges } from './useMessageChanges.js';
 
 export const HISTORY_LIMIT = 50;
 export const ACK_TIMEOUT_MS = 10000;
@@ -48,6 +49,10 @@ export function useMessagesStore({ socket, me }) {
               onPage: (messages) => dispatch({ type: 'catchUpPage', roomId, messages }),
             });
             dispatch({ type: 'markLive', roomId });
+            // edits, deletes and reactions made while away change messages older than the
+            // cursor: the newest page is fetched again (older ones refresh when reloaded)
+            const newest = await api.fetchMessages(roomId, { limit: HISTORY_LIMIT });
+            dispatch({ type: 'refresh', roomId, messages: newest });
           }
           setError(roomId, null);
         } while (state.again);
@@ -155,5 +160,7 @@ export function useMessagesStore({ socket, me }) {
     };
   }, [socket, dispatch, ref, sync]);
 
-  return { rooms, roomErrors, loadingOlder, openRoom, closeRoom, catchUpRoom, loadOlder, send, retry };
+  const changes = useMessageChanges({ socket, dispatch, me });
+
+  return { rooms, roomErrors, loadingOlder, openRoom, closeRoom, catchUpRoom, loadOlder, send, retry, ...changes };
 }

@@ -15,11 +15,13 @@ export function useRoomsStore({ socket, me, onRoomGone, onRoomJoined, isViewing 
   const [loaded, setLoaded] = useState(false);
   const [error, setError] = useState(null);
   const readPositions = useRef(false); // the server sends unread counts (not an old server)
+  const listSeen = useRef(false); // a non-empty list told whether it does (an empty one cannot)
 
   const refresh = useCallback(async () => {
     try {
       const list = await api.listRooms();
       readPositions.current = listHasReadPositions(list);
+      listSeen.current = Array.isArray(list) && list.length > 0;
       dispatch({ type: 'set', rooms: list });
       setError(null);
     } catch (err) {
@@ -38,6 +40,9 @@ export function useRoomsStore({ socket, me, onRoomGone, onRoomJoined, isViewing 
     const onJoined = (room) => {
       if (!room || room.roomId == null) return;
       dispatch({ type: 'upsert', room, readPositions: readPositions.current });
+      // the first room of a user whose list was empty: only the server's list says whether it
+      // keeps read positions (else that room would never be marked read until a reconnect)
+      if (!listSeen.current) refresh();
       onRoomJoined?.(room.roomId);
     };
     const onMessage = (message) => {
@@ -45,6 +50,8 @@ export function useRoomsStore({ socket, me, onRoomGone, onRoomJoined, isViewing 
       dispatch({ type: 'message', message, me, viewing: Boolean(isViewing?.(message.roomId)) });
     };
     const onRead = (event) => dispatch({ type: 'read', event });
+    const onEdited = (ev) => dispatch({ type: 'change', change: { ...ev, kind: 'edit' } });
+    const onDeleted = (ev) => dispatch({ type: 'change', change: { ...ev, kind: 'delete' } });
     const onLeft = (event) => {
       if (!event || event.roomId == null) return;
       dispatch({ type: 'left', event, me });
@@ -55,7 +62,11 @@ export function useRoomsStore({ socket, me, onRoomGone, onRoomJoined, isViewing 
     socket.on('connect', refresh);
     socket.on('message', onMessage);
     socket.on('read', onRead);
+    socket.on('message_edited', onEdited);
+    socket.on('message_deleted', onDeleted);
     return () => {
+      socket.off('message_edited', onEdited);
+      socket.off('message_deleted', onDeleted);
       socket.off('message', onMessage);
       socket.off('read', onRead);
       socket.off('room_joined', onJoined);

@@ -24,8 +24,8 @@ const Form = styled.form`
   textarea:focus-visible { outline: 3px solid ${(p) => p.theme.focus}; outline-offset: 1px; }
 `;
 
-/** Enter sends, Shift+Enter inserts a new line. */
-export function Composer({ roomId, onSend, emitTyping }) {
+/** Enter sends, Shift+Enter inserts a new line, Up in an empty composer edits my last message. */
+export function Composer({ roomId, onSend, emitTyping, onEditLast = () => false }) {
   const [text, setText] = useState('');
   const { keystroke, stop } = useTypingEmitter(roomId, emitTyping);
 
@@ -51,7 +51,7 @@ export function Composer({ roomId, onSend, emitTyping }) {
         id="message-input"
         rows={1}
         value={text}
-        placeholder="Write a message…"
+        placeholder="Write a message… (↑ edits your last one)"
         onChange={(e) => {
           setText(e.target.value);
           if (e.target.value) keystroke();
@@ -62,6 +62,8 @@ export function Composer({ roomId, onSend, emitTyping }) {
           if (e.key === 'Enter' && !e.shiftKey && !e.nativeEvent.isComposing) {
             e.preventDefault();
             send();
+          } else if (e.key === 'ArrowUp' && text === '' && !e.shiftKey && !e.altKey && !e.ctrlKey && !e.metaKey) {
+            if (onEditLast()) e.preventDefault();
           }
         }}
       />

@@ -1,18 +1,30 @@
-import { memo } from 'react';
+import { memo, useState } from 'react';
 import styled from 'styled-components';
 import { formatTime, toDate } from '../lib/time.js';
+import { permissions } from '../state/messageChanges.js';
+import { Button } from '../styles/ui.js';
+import { MenuButton } from './Menu.jsx';
+import { MessageEditor } from './MessageEditor.jsx';
+import { ReactionBar, ReactionPicker } from './Reactions.jsx';
 
 const Li = styled.li`
   align-self: ${(p) => (p.$own ? 'flex-end' : 'flex-start')};
   max-width: min(85%, 640px);
-  background: ${(p) => (p.$own ? p.theme.own : p.theme.surface)};
-  border: 1px solid ${(p) => (p.$status === 'failed' ? p.theme.danger : p.theme.border)};
+  background: ${(p) => (p.$deleted ? 'transparent' : p.$own ? p.theme.own : p.theme.surface)};
+  border: 1px ${(p) => (p.$deleted ? 'dashed' : 'solid')}
+    ${(p) => (p.$status === 'failed' ? p.theme.danger : p.theme.border)};
   border-radius: 10px;
   padding: 6px 10px;
-  .head { display: flex; gap: 8px; align-items: baseline; font-size: 0.8rem; color: ${(p) => p.theme.muted}; }
+  .head { display: flex; gap: 8px; align-items: center; font-size: 0.8rem; color: ${(p) => p.theme.muted}; }
   .sender { font-weight: 700; color: ${(p) => p.theme.text}; }
+  .tools { display: inline-flex; gap: 2px; margin-left: auto; padding-left: 8px; }
   .content { margin: 2px 0 0; white-space: pre-wrap; overflow-wrap: anywhere; }
+  .deleted { margin: 2px 0 0; font-style: italic; color: ${(p) => p.theme.muted}; }
+  .edited { font-style: italic; }
   .status { font-size: 0.75rem; color: ${(p) => (p.$status === 'failed' ? p.theme.danger : p.theme.muted)}; }
+  .error { margin: 4px 0 0; font-size: 0.8rem; color: ${(p) => p.theme.danger}; }
+  .confirm { display: flex; gap: 6px; align-items: center; flex-wrap: wrap; margin-top: 6px; font-size: 0.85rem; }
+  .confirm button { min-height: 30px; padding: 0 10px; }
   .retry {
     font: inherit; background: none; border: 0; padding: 0 2px; color: inherit;
     text-decoration: underline; cursor: pointer;
@@ -34,17 +46,84 @@ function StatusLine({ status, error, onRetry }) {
   return null;
 }
 
-export const MessageItem = memo(function MessageItem({ entry, own, onRetry }) {
+function Edited({ editedAt }) {
+  const date = toDate(editedAt);
+  return (
+    <span className="edited" data-testid="message-edited" title={date ? `edited ${formatTime(editedAt)}` : 'edited'}>
+      (edited)
+    </span>
+  );
+}
+
+function ConfirmDelete({ onConfirm, onCancel, busy }) {
+  return (
+    <div className="confirm" role="group" aria-label="Confirm delete">
+      <span>Delete this message for everyone?</span>
+      <Button type="button" $variant="danger" autoFocus onClick={onConfirm} disabled={busy}>
+        {busy ? 'Deleting…' : 'Delete message'}
+      </Button>
+      <Button type="button" $variant="ghost" onClick={onCancel} disabled={busy}>
+        Cancel
+      </Button>
+    </div>
+  );
+}
+
+/**
+ * One message. I may edit my own, delete my own or, as the room's creator, anyone's
+ * (state/messageChanges.js permissions); the callbacks take the message id and resolve to the
+ * server's ack; a refusal is shown under the message and nothing typed is lost.
+ */
+export const MessageItem = memo(function MessageItem({
+  entry,
+  own,
+  me,
+  roomCreator = null,
+  editing = false,
+  onRetry,
+  onStartEdit,
+  onStopEdit,
+  onEdit,
+  onDelete,
+  onReact,
+}) {
+  const [error, setError] = useState(null);
+  const [confirming, setConfirming] = useState(false);
+  const [busy, setBusy] = useState(false);
   const date = toDate(entry.timestamp);
+  const can = permissions(entry, me, roomCreator);
+  const stored = entry.id != null && entry.status === 'sent' && !entry.deleted;
+
+  const run = async (action) => {
+    setError(null);
+    setBusy(true);
+    const ack = await action();
+    setBusy(false);
+    if (!ack.ok) setError(ack.error);
+    return ack;
+  };
+  const react = (emoji, on) => run(() => onReact(entry.id, emoji, on));
+  const remove = async () => {
+    const ack = await run(() => onDelete(entry.id));
+    if (ack.ok) setConfirming(false);
+  };
+
+  const menu = [];
+  if (can.edit) menu.push({ key: 'edit', label: 'Edit', onSelect: () => (setError(null), onStartEdit(entry.id)) });
+  if (can.delete) menu.push({ key: 'delete', label: 'Delete', danger: true, onSelect: () => setConfirming(true) });
+
   return (
     <Li
       $own={own}
       $status={entry.status}
+      $deleted={entry.deleted}
       data-testid="message"
       data-seq={entry.seq ?? ''}
       data-id={entry.id ?? ''}
       data-status={entry.status}
       data-sender={entry.sender}
+      data-edited={entry.editedAt && !entry.deleted ? 'true' : undefined}
+      data-deleted={entry.deleted ? 'true' : undefined}
     >
       <div className="head">
         <span className="sender" data-testid="message-sender">
@@ -55,11 +134,40 @@ export const MessageItem = memo(function MessageItem({ entry, own, onRetry }) {
             {formatTime(entry.timestamp)}
           </time>
         )}
-        {own && entry.status === 'sent' && <span className="status">sent</span>}
+        {entry.editedAt && !entry.deleted && <Edited editedAt={entry.editedAt} />}
+        {own && entry.status === 'sent' && !entry.deleted && <span className="status">sent</span>}
+        {stored && !editing && (
+          <span className="tools">
+            <ReactionPicker reactions={entry.reactions} me={me} onToggle={react} />
+            {menu.length > 0 && <MenuButton label="Message actions" icon="⋯" items={menu} testId="message-actions" />}
+          </span>
+        )}
       </div>
-      <p className="content" data-testid="message-content">
-        {entry.content}
-      </p>
+      {entry.deleted ? (
+        <p className="deleted" data-testid="message-deleted">
+          message deleted
+        </p>
+      ) : editing && can.edit ? (
+        <MessageEditor
+          initial={entry.content}
+          onSave={(content) => run(() => onEdit(entry.id, content))}
+          onCancel={() => (setError(null), onStopEdit())}
+          onError={setError}
+        />
+      ) : (
+        <p className="content" data-testid="message-content">
+          {entry.content}
+        </p>
+      )}
+      {!entry.deleted && <ReactionBar reactions={entry.reactions} me={me} onToggle={react} />}
+      {confirming && !entry.deleted && (
+        <ConfirmDelete onConfirm={remove} onCancel={() => setConfirming(false)} busy={busy} />
+      )}
+      {error && (
+        <p className="error" role="alert" data-testid="message-error">
+          {error}
+        </p>
+      )}
       <StatusLine status={entry.status} error={entry.error} onRetry={() => onRetry(entry.clientMsgId)} />
     </Li>
   );

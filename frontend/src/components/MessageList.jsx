@@ -56,7 +56,18 @@ function lastConfirmed(entries) {
   return null;
 }
 
-export function MessageList({ room, me, loadingOlder, onLoadOlder, onRetry, markerAfterSeq = null, receipts }) {
+export function MessageList({
+  room,
+  me,
+  loadingOlder,
+  onLoadOlder,
+  onRetry,
+  markerAfterSeq = null,
+  receipts,
+  roomCreator = null,
+  editingId = null,
+  changes = {},
+}) {
   const scroller = useRef(null);
   const anchor = useRef(null); // {height, top} before an older page is prepended
   const stick = useRef(true); // follow new messages while the reader is at the bottom
@@ -120,7 +131,15 @@ export function MessageList({ room, me, loadingOlder, onLoadOlder, onRetry, mark
                 New messages
               </NewLine>
             )}
-            <MessageItem entry={entry} own={entry.sender === me} onRetry={onRetry} />
+            <MessageItem
+              entry={entry}
+              own={entry.sender === me}
+              me={me}
+              roomCreator={roomCreator}
+              editing={editingId != null && entry.id === editingId}
+              onRetry={onRetry}
+              {...changes}
+            />
           </Fragment>
         ))}
       </Ol>

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import styled from 'styled-components';
 import { Link, useNavigate, useParams } from 'react-router-dom';
 import { useChat } from '../chat/ChatContext.jsx';
@@ -6,6 +6,7 @@ import { Composer } from '../components/Composer.jsx';
 import { MessageList } from '../components/MessageList.jsx';
 import { RoomHeader } from '../components/RoomHeader.jsx';
 import { TypingIndicator } from '../components/TypingIndicator.jsx';
+import { lastEditable } from '../state/messageChanges.js';
 import { nextMarker } from '../state/newMessages.js';
 import { ErrorText } from '../styles/ui.js';
 
@@ -20,7 +21,7 @@ export function ChatView() {
   const { me, rooms, loaded, invite, leave, messages, typing, presence, receipts, visible, setActiveRoomId } =
     useChat();
   const room = rooms.find((r) => r.roomId === roomId);
-  const { openRoom, send, retry, loadOlder } = messages;
+  const { openRoom, send, retry, loadOlder, editMessage, deleteMessage, react } = messages;
   const loadPresence = presence.load;
   const loadReceipts = receipts.load;
 
@@ -44,6 +45,35 @@ export function ChatView() {
   const onSend = useCallback((content) => send(roomId, content), [send, roomId]);
   const onRetry = useCallback((clientMsgId) => retry(roomId, clientMsgId), [retry, roomId]);
   const onLoadOlder = useCallback(() => loadOlder(roomId), [loadOlder, roomId]);
+
+  // the message being edited (one at a time); the composer gets the focus back when it is done
+  const [editingId, setEditingId] = useState(null);
+  useEffect(() => setEditingId(null), [roomId]);
+  const entriesRef = useRef([]);
+  entriesRef.current = messages.rooms[roomId]?.entries ?? [];
+  const stopEditing = useCallback(() => {
+    setEditingId(null);
+    document.getElementById('message-input')?.focus();
+  }, []);
+  const onEditLast = useCallback(() => {
+    const last = lastEditable(entriesRef.current, me);
+    if (last) setEditingId(last.id);
+    return Boolean(last);
+  }, [me]);
+  const changes = useMemo(
+    () => ({
+      onStartEdit: setEditingId,
+      onStopEdit: stopEditing,
+      onEdit: async (id, content) => {
+        const ack = await editMessage(roomId, id, content);
+        if (ack.ok) stopEditing();
+        return ack;
+      },
+      onDelete: (id) => deleteMessage(roomId, id),
+      onReact: (id, emoji, on) => react(roomId, id, emoji, on),
+    }),
+    [roomId, editMessage, deleteMessage, react, stopEditing],
+  );
 
   if (!room) {
     return (
@@ -89,9 +119,18 @@ export function ChatView() {
         loadingOlder={Boolean(messages.loadingOlder[roomId])}
         onLoadOlder={onLoadOlder}
         onRetry={onRetry}
+        roomCreator={room.createdBy ?? null}
+        editingId={editingId}
+        changes={changes}
       />
       <TypingIndicator typing={typing.typing} roomId={roomId} />
-      <Composer key={`composer-${roomId}`} roomId={roomId} onSend={onSend} emitTyping={typing.emitTyping} />
+      <Composer
+        key={`composer-${roomId}`}
+        roomId={roomId}
+        onSend={onSend}
+        emitTyping={typing.emitTyping}
+        onEditLast={onEditLast}
+      />
     </>
   );
 }

@@ -10,15 +10,19 @@
 //   syncedSeq:  catch-up cursor: every stored message with seq <= syncedSeq is in entries
 //               (null until the first history page arrived).
 //
-// Entry: { key, id, seq, roomId, sender, content, timestamp, clientMsgId, status, error }
+// Entry: { key, id, seq, roomId, sender, content, timestamp, clientMsgId, status, error,
+//          editedAt, deleted, reactions, reactionLog }   (the last four: state/messageChanges.js)
 //   status: 'sending' | 'sent' | 'failed'
+// Room: also `orphans`, edits / deletes / reactions that came before their message.
+
+import { applyChange, applyOrphans, changesFromServer, forgetLiveChanges, mergeServerCopy } from './messageChanges.js';
 
 export const SENDING = 'sending';
 export const SENT = 'sent';
 export const FAILED = 'failed';
 
 export function emptyRoom() {
-  return { entries: [], hasMoreOlder: false, loaded: false, live: false, syncedSeq: null };
+  return { entries: [], hasMoreOlder: false, loaded: false, live: false, syncedSeq: null, orphans: [] };
 }
 
 const hasSeq = (e) => typeof e.seq === 'number' && Number.isFinite(e.seq);
@@ -40,6 +44,7 @@ function fromServer(msg) {
     clientMsgId: msg.clientMsgId ?? null,
     status: SENT,
     error: null,
+    ...changesFromServer(msg),
   };
 }
 
@@ -74,7 +79,7 @@ function mergeOne(entries, msg) {
   const prev = entries[i];
   const merged = {
     ...prev,
-    ...incoming,
+    ...mergeServerCopy(prev, incoming),
     key: prev.key,
     clientMsgId: prev.clientMsgId || incoming.clientMsgId,
     seq: incoming.seq ?? prev.seq,
@@ -104,7 +109,7 @@ export function mergeMessages(room, messages) {
     if (!msg || typeof msg !== 'object') continue;
     entries = mergeOne(entries, msg);
   }
-  return { ...room, entries: sortEntries(entries) };
+  return applyOrphans({ ...room, entries: sortEntries(entries) });
 }
 
 /** A live `message` event; advances the cursor only while the room is live. */
@@ -146,7 +151,8 @@ export function markLive(room) {
 
 /** Socket lost: live messages no longer prove there is no gap. */
 export function markStale(room) {
-  return room.live ? { ...room, live: false } : room;
+  const next = forgetLiveChanges(room);
+  return next.live ? { ...next, live: false } : next;
 }
 
 /** Cursor for ?after= on reconnect, or null when history has never loaded. */
@@ -179,6 +185,9 @@ export function addPending(room, { clientMsgId, roomId, sender, content, timesta
     clientMsgId,
     status: SENDING,
     error: null,
+    editedAt: null,
+    deleted: false,
+    reactions: {},
   };
   return { ...room, entries: [...room.entries, entry] };
 }
@@ -212,7 +221,7 @@ export function ackSent(room, clientMsgId, ack) {
   // The cursor stays: the ack can come before earlier messages of the room reach this socket
   // (each process delivers what the stream stores, in order, but the ack does not wait for it);
   // the message's own live copy moves the cursor once everything before it has arrived.
-  return { ...room, entries: sortEntries(entries) };
+  return applyOrphans({ ...room, entries: sortEntries(entries) });
 }
 
 /** ack {ok:false,error} or timeout. A message already stored stays sent. */
@@ -249,6 +258,8 @@ const ROOM_ACTIONS = {
   ack: (r, a) => ackSent(r, a.clientMsgId, a.ack),
   failed: (r, a) => markFailed(r, a.clientMsgId, a.error),
   retry: (r, a) => markRetrying(r, a.clientMsgId),
+  change: (r, a) => applyChange(r, a.change),
+  refresh: (r, a) => mergeMessages(r, a.messages),
 };
 
 export function messagesReducer(state, action) {

@@ -22,6 +22,7 @@ function toLastMessage(value) {
     sender: typeof value.sender === 'string' ? value.sender : '',
     content: typeof value.content === 'string' ? value.content : '',
     timestamp: value.timestamp ?? null,
+    deleted: value.deleted === true,
   };
 }
 
@@ -108,11 +109,25 @@ export function applyRead(room, lastReadSeq) {
   return next;
 }
 
-/** "bob: see you at 8" for the room list. */
+/**
+ * `message_edited` {id, content} / `message_deleted` {id} about the room's last message: the
+ * preview follows (a deleted message's words leave the room list too).
+ */
+export function applyPreviewChange(room, change) {
+  const last = room.lastMessage;
+  if (!last || last.id == null || last.id !== change.id || last.deleted) return room;
+  if (change.kind === 'delete') return { ...room, lastMessage: { ...last, content: '', deleted: true } };
+  if (change.kind === 'edit' && typeof change.content === 'string' && change.content !== last.content) {
+    return { ...room, lastMessage: { ...last, content: change.content } };
+  }
+  return room;
+}
+
+/** "bob: see you at 8" for the room list ("bob: message deleted"). */
 export function previewText(lastMessage, me) {
   if (!lastMessage) return '';
   const who = lastMessage.sender === me ? 'You' : lastMessage.sender;
-  const text = lastMessage.content.replace(/\s+/g, ' ').trim();
+  const text = lastMessage.deleted ? 'message deleted' : lastMessage.content.replace(/\s+/g, ' ').trim();
   return who ? `${who}: ${text}` : text;
 }
 

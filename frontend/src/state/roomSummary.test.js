@@ -135,3 +135,25 @@ describe('tab title', () => {
     expect(titleWithUnread(150)).toBe('(99+) MiniTalk');
   });
 });
+
+describe('edits and deletes of the last message (issue 16)', () => {
+  const list = () => roomsReducer([], { type: 'set', rooms: [{ roomId: 'r1', name: 'General', participants: [], ...summary() }] });
+
+  it('the preview follows an edit of the last message, not of another one', () => {
+    let rooms = roomsReducer(list(), { type: 'change', change: { kind: 'edit', roomId: 'r1', id: 'm1', content: 'x' } });
+    expect(previewText(rooms[0].lastMessage, 'alice')).toBe('bob: hi 2');
+    rooms = roomsReducer(rooms, { type: 'change', change: { kind: 'edit', roomId: 'r1', id: 'm2', content: 'fixed' } });
+    expect(previewText(rooms[0].lastMessage, 'alice')).toBe('bob: fixed');
+  });
+
+  it('a deleted last message leaves no words in the room list', () => {
+    const rooms = roomsReducer(list(), { type: 'change', change: { kind: 'delete', roomId: 'r1', id: 'm2' } });
+    expect(rooms[0].lastMessage.content).toBe('');
+    expect(previewText(rooms[0].lastMessage, 'alice')).toBe('bob: message deleted');
+    const again = roomsReducer(rooms, { type: 'change', change: { kind: 'edit', roomId: 'r1', id: 'm2', content: 'late' } });
+    expect(again).toBe(rooms);
+    expect(previewText(summaryOf({ lastMessage: { ...msg(3), content: '', deleted: true } }).lastMessage, 'bob')).toBe(
+      'You: message deleted',
+    );
+  });
+});

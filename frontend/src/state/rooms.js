@@ -2,7 +2,7 @@
 //   lastReadSeq, unread, lastMessage, lastActivityAt}] ordered by last activity, newest first
 // (see roomSummary.js; the summary fields are null when the server does not send them).
 
-import { applyMessage, applyRead, byActivity, summaryOf } from './roomSummary.js';
+import { applyPreviewChange, applyMessage, applyRead, byActivity, summaryOf } from './roomSummary.js';
 
 /** "alice, bob ,,alice" -> ["alice", "bob"] */
 export function parseParticipants(text) {
@@ -105,6 +105,10 @@ export function roomsReducer(state, action) {
       return applyLiveMessage(state, action.message, action);
     case 'read':
       return applyReadEvent(state, action.event);
+    case 'change':
+      return action.change?.roomId == null
+        ? state
+        : updateRoom(state, action.change.roomId, (r) => applyPreviewChange(r, action.change));
     case 'left':
       return applyRoomLeft(state, action.event, action.me);
     case 'remove':

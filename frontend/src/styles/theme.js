@@ -17,4 +17,6 @@ export const theme = {
   online: '#15803d',
   offline: '#8a93a3',
   narrow: '720px',
+  // colour emoji first: some text fonts have black-and-white glyphs for a few of them
+  emojiFont: "'Noto Color Emoji', 'Apple Color Emoji', 'Segoe UI Emoji', sans-serif",
 };
