@@ -130,8 +130,9 @@ async def test_a_feed_waits_for_its_stream_then_follows_it(js: JetStreamContext)
     """A consumer that cannot be made yet (no stream) is tried again, under a new name."""
     seen: list[int] = []
 
-    async def handle(msg: Msg) -> None:
-        seen.append(msg.metadata.sequence.stream)
+    async def handle(msg: Msg, seq: int) -> None:
+        assert seq == msg.metadata.sequence.stream
+        seen.append(seq)
 
     feed = Feed(js, "LATER", "later.>", handle)
     await feed.start()

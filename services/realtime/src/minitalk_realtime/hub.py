@@ -15,6 +15,7 @@ import msgspec
 from minitalk_common import events, metrics, subjects, telemetry
 from minitalk_common.chat.membership import Change, Membership
 from minitalk_common.chat.messages import live_message
+from minitalk_common.feed import Feed
 from minitalk_common.projection import CatchUpFailed, Projection
 from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
@@ -22,7 +23,6 @@ from nats.js import JetStreamContext
 
 from .errors import NotAMember, NotReady, UnknownRoom
 from .fanout import Fanout
-from .livefeed import LiveFeed
 from .messages import MessageSender
 from .payloads import SendMessage, Typing
 from .sessions import Sessions
@@ -65,7 +65,11 @@ class Hub:
         self.fanout = Fanout(nc, self._on_typing)
         self.sender = MessageSender(js, publish_timeout)
         self.projection = Projection(js, subjects.ROOMS_STREAM, self._apply)
-        self.live = LiveFeed(nc, js, self._on_stored, live_heartbeat)
+        #: Live delivery: the MESSAGES stream from its end at start, each stored message once.
+        self.live = Feed(
+            js, subjects.MESSAGES_STREAM, subjects.all_of(subjects.MESSAGES_STREAM),
+            self._on_stored, start="new", heartbeat_s=live_heartbeat,
+        )
         #: Called for each socket told ``room_joined`` (main.py hooks presence in).
         self.on_room_joined: Callable[[str, str], Awaitable[None]] = _nothing
 
