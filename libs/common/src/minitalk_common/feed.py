@@ -214,8 +214,12 @@ class Feed:
         if not self._positioned:
             self.last, self._positioned = end, True
         elif end < self.last:
-            log.warning("%s ends at seq %d, before %d: recreated; following its end",
-                        self.stream, end, self.last)
+            log.warning(
+                "%s ends at seq %d, before %d: recreated; following its end",
+                self.stream,
+                end,
+                self.last,
+            )
             self.last = end
 
     def _config(self, generation: int, deliver: str) -> api.ConsumerConfig:

@@ -67,8 +67,12 @@ class Hub:
         self.projection = Projection(js, subjects.ROOMS_STREAM, self._apply)
         #: Live delivery: the MESSAGES stream from its end at start, each stored message once.
         self.live = Feed(
-            js, subjects.MESSAGES_STREAM, subjects.all_of(subjects.MESSAGES_STREAM),
-            self._on_stored, start="new", heartbeat_s=live_heartbeat,
+            js,
+            subjects.MESSAGES_STREAM,
+            subjects.all_of(subjects.MESSAGES_STREAM),
+            self._on_stored,
+            start="new",
+            heartbeat_s=live_heartbeat,
         )
         #: Called for each socket told ``room_joined`` (main.py hooks presence in).
         self.on_room_joined: Callable[[str, str], Awaitable[None]] = _nothing
