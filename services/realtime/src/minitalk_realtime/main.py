@@ -138,7 +138,7 @@ def build_app(settings: RealtimeSettings) -> Any:
             stack.push_async_callback(sio.shutdown)
             lag = {
                 (subjects.ROOMS_STREAM, "realtime-rooms"): lambda: hub.projection.seq,
-                (subjects.MESSAGES_STREAM, "realtime-live"): lambda: hub.live.last_seq,
+                (subjects.MESSAGES_STREAM, "realtime-live"): lambda: hub.live.last,
             }
             await stack.enter_async_context(metrics.projection_lag(js, lag))
             yield
