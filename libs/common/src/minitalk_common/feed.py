@@ -289,22 +289,18 @@ class Feed:
         self._dseq = dseq
         if seq > self.last:  # else handled already, before a reset
             async with self._lock:  # a handler of an older generation may still run
-                if seq > self.last:
-                    await self._hand_over(generation, msg, seq)
-        pending = tokens[at + 3]
-        if pending == "0" and generation == self._generation and not self.current.is_set():
-            self._caught_up()
-
-    async def _hand_over(self, generation: int, msg: Msg, seq: int) -> None:
-        self._busy = generation
-        try:
-            await self._handle(msg, seq)
-        except Exception:
-            log.exception("%s seq %d: handling failed", self.stream, seq)
-        finally:
-            self._busy = None
-            self._seen = time.monotonic()
-            self.last = seq
+                if seq > self.last:  # inline, not a method: this is the chat's hot path
+                    self._busy = generation
+                    try:
+                        await self._handle(msg, seq)
+                    except Exception:
+                        log.exception("%s seq %d: handling failed", self.stream, seq)
+                    finally:
+                        self._busy = None
+                        self._seen = time.monotonic()
+                        self.last = seq
+        if tokens[at + 3] == "0" and generation == self._generation and not self.current.is_set():
+            self._caught_up()  # nothing pending
 
     async def _on_control(self, msg: Msg) -> None:
         """Flow control (every earlier message is handled: answer) or an idle heartbeat."""
