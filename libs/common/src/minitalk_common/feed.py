@@ -126,10 +126,7 @@ class Feed:
     async def start(self) -> None:
         """Make the first consumer (made again in the background when that fails, e.g. while
         the stream does not exist yet) and watch it."""
-        if not self._positioned:
-            with suppress(nats.errors.Error, TimeoutError):
-                await self._position()
-        await self._reset()
+        await self._reset()  # "new": reads the stream's end first
         self._watcher = asyncio.create_task(self._watch())
 
     async def close(self) -> None:
