@@ -81,14 +81,15 @@ _STALLED = api.Header.CONSUMER_STALLED.value
 
 
 class Feed:
-    """Every message of ``subject`` (a wildcard) on ``stream`` from ``start``, then every new
-    one, to ``handle(msg, seq)``; see the module's text."""
+    """Every message of ``subject`` (a wildcard; None: the whole stream, unfiltered, which
+    spares nats-server a subject match per message) on ``stream`` from ``start``, then every
+    new one, to ``handle(msg, seq)``; see the module's text."""
 
     def __init__(
         self,
         js: JetStreamContext,
         stream: str,
-        subject: str,
+        subject: str | None,
         handle: Handle,
         *,
         start: Start = "all",

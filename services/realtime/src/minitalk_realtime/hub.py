@@ -69,7 +69,7 @@ class Hub:
         self.live = Feed(
             js,
             subjects.MESSAGES_STREAM,
-            subjects.all_of(subjects.MESSAGES_STREAM),
+            None,  # the whole stream: no filter
             self._on_stored,
             start="new",
             heartbeat_s=live_heartbeat,
