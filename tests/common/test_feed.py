@@ -130,8 +130,9 @@ async def test_a_feed_waits_for_its_stream_then_follows_it(js: JetStreamContext)
     """A consumer that cannot be made yet (no stream) is tried again, under a new name."""
     seen: list[int] = []
 
-    async def handle(msg: Msg) -> None:
-        seen.append(msg.metadata.sequence.stream)
+    async def handle(msg: Msg, seq: int) -> None:
+        assert seq == msg.metadata.sequence.stream
+        seen.append(seq)
 
     feed = Feed(js, "LATER", "later.>", handle)
     await feed.start()
@@ -148,3 +149,43 @@ async def test_a_feed_waits_for_its_stream_then_follows_it(js: JetStreamContext)
         while seen != [1, 2]:
             await asyncio.sleep(0.05)
     await feed.close()
+
+
+async def wait_seen(seen: list[int], expected: list[int], within: float) -> None:
+    async with asyncio.timeout(within):
+        while seen != expected:
+            await asyncio.sleep(0.05)
+
+
+async def test_a_new_feed_starts_at_the_end_and_follows_a_recreated_stream_from_its_end(
+    js: JetStreamContext,
+) -> None:
+    """``start="new"`` hands over only what is stored after ``start()``, with its seq; a stream
+    deleted and made again (fewer messages than were handled) is followed from its new end."""
+    seen: list[int] = []
+
+    async def handle(msg: Msg, seq: int) -> None:
+        assert seq == msg.metadata.sequence.stream
+        seen.append(seq)
+
+    await js.add_stream(name="NEWS", subjects=["news.>"])
+    for i in range(3):
+        await js.publish("news.x", f"old {i}".encode())
+    feed = Feed(js, "NEWS", "news.>", handle, start="new", heartbeat_s=0.2)
+    await feed.start()
+    try:
+        assert feed.current.is_set()
+        await js.publish("news.x", b"new")
+        await wait_seen(seen, [4], 5)
+        await js.delete_stream("NEWS")  # its consumer goes with it: missed heartbeats tell
+        resets = feed.resets
+        await js.add_stream(name="NEWS", subjects=["news.>"])
+        async with asyncio.timeout(RESUMED_WITHIN_S):
+            while feed.resets == resets or not feed.current.is_set():
+                await asyncio.sleep(0.05)
+        await js.publish("news.x", b"again 1")  # seq 1 again: not taken for handled already
+        await js.publish("news.x", b"again 2")
+        await wait_seen(seen, [4, 1, 2], RESUMED_WITHIN_S)
+        assert feed.last == 2
+    finally:
+        await feed.close()

@@ -77,7 +77,7 @@ def local_system(
         for service in SERVICES[1:]:
             system.wait_ready(service)
         system.edge_port = free_port()
-        prefix = system.data_dir / "edge"
+        prefix = (system.data_dir / "edge").resolve()  # nginx reads -c under -p: absolute
         server = render_server(
             f"127.0.0.1:{system.edge_port} reuseport",
             ROOT / "frontend" / "dist",

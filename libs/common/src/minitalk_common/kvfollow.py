@@ -41,7 +41,7 @@ async def following(
     """
     prefix = f"$KV.{bucket}."
 
-    async def on_msg(msg: Msg) -> None:
+    async def on_msg(msg: Msg, _seq: int) -> None:
         key = msg.subject[len(prefix) :]
         deleted = (msg.headers or {}).get("KV-Operation") is not None  # DEL or PURGE
         try:
@@ -50,7 +50,7 @@ async def following(
             log.exception("cannot apply an entry of the %s bucket", bucket)
 
     stream, subject = f"KV_{bucket}", f"{prefix}>"
-    feed = Feed(js, stream, subject, on_msg, last_per_subject=True, ready=ready, current=current)
+    feed = Feed(js, stream, subject, on_msg, start="last_per_subject", ready=ready, current=current)
     await feed.start()
     try:
         yield feed

@@ -69,8 +69,7 @@ class Projection:
         if self._feed is not None:
             await self._feed.close()
 
-    async def _on_msg(self, msg: Msg) -> None:
-        seq = msg.metadata.sequence.stream
+    async def _on_msg(self, msg: Msg, seq: int) -> None:
         try:
             event = events.decode(msg.data)
         except events.BadEvent as exc:

@@ -31,10 +31,12 @@ class RealtimeSettings(ServiceSettings):
     max_frame_bytes: int = Field(default=65_536, ge=16_384)
     #: How long to wait for JetStream to store a message before telling the sender to retry.
     publish_timeout_s: float = Field(default=5.0, gt=0)
-    #: Idle heartbeat of the consumer that follows the MESSAGES stream (``minitalk_common.feed``):
-    #: with neither a message nor a heartbeat for three of them, the consumer is made again from
-    #: the last sequence handled. A NATS reconnect makes it again at once, whatever this says.
-    live_heartbeat_s: float = Field(default=1.0, ge=0.1, le=60)
+    #: Idle heartbeat of the consumer that follows the MESSAGES stream (the hub's ``Feed``,
+    #: ``minitalk_common.feed``): with neither a message nor a heartbeat for three of them
+    #: (``STALL_HEARTBEATS``) while no message is being handled, the consumer is made again
+    #: from the last sequence handled. A NATS reconnect or a sequence gap makes it again at
+    #: once, whatever this says.
+    live_heartbeat_s: float = Field(default=2.0, ge=0.1, le=60)
     #: How long a connecting client waits for the service to become ready before it is refused.
     connect_ready_wait_s: float = Field(default=10.0, ge=0)
     #: Engine.IO heartbeat: seconds between pings, and seconds without a pong before a drop.

@@ -1,9 +1,9 @@
 """Which local sockets are in which room, and the core NATS subscriptions that follow it.
 
-Messages come from the MESSAGES stream (``Hub.live``, a ``minitalk_common.feed.Feed``): the
-hub asks ``members`` which local sockets a stored message goes to. Typing notices stay on core
-NATS: a process subscribes to ``typing.<roomId>`` only while at least one of its sockets is in
-that room, and unsubscribes when the last one leaves.
+Messages come from the MESSAGES stream (the hub's ``Feed``): the hub asks ``members`` which local
+sockets a stored message goes to. Typing notices stay on core NATS: a process subscribes to
+``typing.<roomId>`` only while at least one of its sockets is in that room, and unsubscribes
+when the last one leaves.
 """
 
 from __future__ import annotations

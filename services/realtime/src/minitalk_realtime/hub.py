@@ -83,22 +83,20 @@ class Hub:
         #: Edits, deletions and reactions (``chat.editing``), set up by ``main.py``.
         self.editor: MessageEditor
         self.projection = Projection(js, subjects.ROOMS_STREAM, self._apply)
-        #: Every message the MESSAGES stream stores from this process's start, in stream order,
-        #: resumed from the last one after a gap, a lost consumer or a NATS reconnect.
+        #: Live delivery: the MESSAGES stream from its end at start, each stored message once.
         self.live = Feed(
             js,
             subjects.MESSAGES_STREAM,
-            subjects.all_of(subjects.MESSAGES_STREAM),
+            None,  # the whole stream: no filter
             self._on_stored,
+            start="new",
             heartbeat_s=live_heartbeat,
         )
         #: Called for each socket told ``room_joined`` (main.py hooks presence in).
         self.on_room_joined: Callable[[str, str], Awaitable[None]] = _nothing
 
     async def start(self) -> None:
-        # from the stream's end now: nothing stored later is missed
-        self.live.last = (await self._js.stream_info(subjects.MESSAGES_STREAM)).state.last_seq
-        await self.live.start()
+        await self.live.start()  # from the stream's end now: nothing stored later is missed
         await self.projection.start()
 
     async def close(self) -> None:
@@ -199,16 +197,15 @@ class Hub:
 
     # -- NATS -------------------------------------------------------------------------------
 
-    async def _on_stored(self, msg: Msg) -> None:
-        """Live feed callback: a message the stream stored goes to this process's sockets in its
-        room. Nothing is decoded for a room without local sockets; an event that is not a
-        ``MessageSent`` (or not one of this room's) is skipped."""
+    async def _on_stored(self, msg: Msg, seq: int) -> None:
+        """Live feed callback: a message the stream stored at ``seq`` goes to this process's
+        sockets in its room. Nothing is decoded for a room without local sockets; an event that
+        is not a ``MessageSent`` (or not one of this room's) goes to ``_on_change``."""
         room_id = subjects.room_of(msg.subject)
         members = self.fanout.members(room_id)
         if not members:
             return
         sids = list(members)
-        seq = msg.metadata.sequence.stream
         try:
             event = events.decode(msg.data)
         except events.BadEvent as exc:

@@ -2,10 +2,10 @@
 
 The sender is acknowledged only after JetStream has stored the ``MessageSent`` (its PubAck).
 Nothing is published after that: every realtime process delivers what the MESSAGES stream
-stores (``Hub.live``, a ``minitalk_common.feed.Feed``), so a process that dies right after the
-PubAck loses no live copy. A resend with the same ``clientMsgId`` has the same event id
-(``Nats-Msg-Id``): JetStream stores it once (a duplicate PubAck), so it never reaches the room
-twice, and its ack carries the first message's id, seq and timestamp.
+stores (the hub's ``Feed``), so a process that dies right after the PubAck loses no live copy. A
+resend with the same ``clientMsgId`` has the same event id (``Nats-Msg-Id``): JetStream stores
+it once (a duplicate PubAck), so it never reaches the room twice, and its ack carries the first
+message's id, seq and timestamp.
 """
 
 from __future__ import annotations

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import json
 import os
 import resource
 import signal
@@ -52,14 +53,25 @@ def port_open(port: int) -> bool:
 
 
 def http_ok(url: str, timeout: float = 2.0) -> tuple[bool, str]:
-    """Whether ``url`` answers 200, and what it answered otherwise."""
+    """Whether ``url`` answers 200, and what it answered otherwise (the reason a service's
+    /readyz gives, ``{"error": "not ready: <reason>"}``, else the status)."""
     try:
         with urllib.request.urlopen(url, timeout=timeout) as resp:
             return resp.status == 200, f"HTTP {resp.status}"
     except urllib.error.HTTPError as exc:
-        return False, f"HTTP {exc.code}"
+        return False, _reason(exc)
     except OSError as exc:
         return False, str(exc)
+
+
+def _reason(exc: urllib.error.HTTPError) -> str:
+    try:
+        error = json.loads(exc.read(4096)).get("error")
+    except (OSError, ValueError, AttributeError):
+        error = None
+    if not isinstance(error, str) or not error:
+        return f"HTTP {exc.code}"
+    return error.removeprefix("not ready: ")
 
 
 def wait_port(
@@ -123,7 +135,8 @@ class Proc:
 
     The child leads its own process group (a terminal's Ctrl-C reaches only the runner, which
     stops the children in order), and every signal goes to that whole group, so helpers it
-    forks (nginx's workers) go with it. ``ready_url`` / ``ready_port`` say when it serves.
+    forks (nginx's workers) go with it. ``ready_url`` / ``ready_port`` say when it serves,
+    ``alive_url`` (a service's /healthz) that it runs even while it does not serve.
     ``die_with_parent``: the kernel sends it SIGTERM if the thread that started it dies (the
     runner's main thread), so even a SIGKILLed runner leaves nothing behind (SIGTERM, not
     SIGKILL: nginx's master then stops its workers, the services drain).
@@ -140,6 +153,7 @@ class Proc:
         ready_url: str | None = None,
         ready_port: int | None = None,
         die_with_parent: bool = False,
+        alive_url: str | None = None,
     ) -> None:
         self.name = name
         self.argv = list(argv)
@@ -149,6 +163,7 @@ class Proc:
         self.log_file = log_file
         self.ready_url = ready_url
         self.ready_port = ready_port
+        self.alive_url = alive_url
         self.die_with_parent = die_with_parent
         self.popen: subprocess.Popen[bytes] | None = None
         self.started_at = 0.0
@@ -215,6 +230,16 @@ class Proc:
         if self.ready_port is not None:
             return port_open(self.ready_port)
         return True
+
+    def not_ready_reason(self) -> str | None:
+        """Why it does not serve, when it answers ``alive_url`` but not ``ready_url`` (the
+        persister on a full disk: /healthz 200, /readyz 503 "disk full"); None otherwise."""
+        if self.alive_url is None or self.ready_url is None or not self.alive():
+            return None
+        if not http_ok(self.alive_url, timeout=1.0)[0]:
+            return None
+        ok, reason = http_ok(self.ready_url, timeout=1.0)
+        return None if ok else reason
 
     def wait_ready(self, timeout: float = 60.0, cancelled: Callable[[], bool] = never) -> None:
         if self.ready_url is not None:

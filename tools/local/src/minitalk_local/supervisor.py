@@ -6,6 +6,11 @@ and Kubernetes restart a crashed container too), but a service that cannot start
 use, a broken setting - must not be restarted forever behind a scrolling log. The delay spares
 the machine and the other processes a tight restart loop; the crash window makes an occasional
 crash (once an hour) free while a crash loop (five within a minute) ends the run with its reason.
+
+A restarted process that is alive but not ready (its /healthz 200, its /readyz 503: the persister
+on a full disk) is not a crash: killing it would not free the disk, and counting it would stop
+MiniTalk for a condition the operator fixes outside it. It is left running, said once
+("alive, not ready: <reason>"), and "is back" when its /readyz says 200.
 """
 
 from __future__ import annotations
@@ -25,7 +30,8 @@ class RestartPolicy:
     #: Delay before the first restart; it doubles with each crash in the window, up to the max.
     first_delay_s: float = 0.5
     max_delay_s: float = 10.0
-    #: A restarted process that is not ready after this long counts as crashed again.
+    #: A restarted process that is not ready after this long is killed and counts as crashed
+    #: again, unless it answers its /healthz: alive, not ready, it is left running (said once).
     ready_timeout_s: float = 60.0
 
     def delay(self, crashes: int) -> float:
@@ -40,6 +46,7 @@ class _Watched:
     exited_at: float = 0.0
     restart_at: float = 0.0
     next_probe: float = 0.0
+    said_not_ready: bool = False  # "alive, not ready" said since the last restart
 
 
 class Supervisor:
@@ -69,7 +76,7 @@ class Supervisor:
             if w.state == "waiting":
                 if now >= w.restart_at:
                     proc.start()
-                    w.state, w.next_probe = "starting", now
+                    w.state, w.next_probe, w.said_not_ready = "starting", now, False
                     self.say(f"{proc.name} restarted (pid {proc.pid}), waiting until it serves")
             elif not proc.alive():
                 reason = self._exited(w, now)
@@ -83,6 +90,10 @@ class Supervisor:
                         f"{time.monotonic() - w.exited_at:.1f} s after it exited"
                     )
                 elif now - proc.started_at > self.policy.ready_timeout_s:
+                    reason = proc.not_ready_reason()
+                    if reason is not None:
+                        self._not_ready(w, reason, now)
+                        continue
                     self.say(
                         f"{proc.name} not ready {self.policy.ready_timeout_s:.0f} s after its "
                         "restart: killing it"
@@ -92,6 +103,16 @@ class Supervisor:
                 else:
                     w.next_probe = now + 0.2
         return None
+
+    def _not_ready(self, w: _Watched, reason: str, now: float) -> None:
+        """Alive, not ready: left running, probed every second, said once."""
+        if not w.said_not_ready:
+            w.said_not_ready = True
+            self.say(
+                f"{w.proc.name} alive, not ready: {reason} (pid {w.proc.pid}; left running, "
+                "not counted as a crash; it is back when it serves)"
+            )
+        w.next_probe = now + 1.0
 
     def _exited(self, w: _Watched, now: float) -> str | None:
         proc, policy = w.proc, self.policy

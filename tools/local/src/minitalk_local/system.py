@@ -245,6 +245,7 @@ class LocalSystem:
             cwd=ROOT,
             sink=self.sink,
             ready_url=f"http://127.0.0.1:{port}/readyz",
+            alive_url=f"http://127.0.0.1:{port}/healthz",
             die_with_parent=self.die_with_parent,
         ).start()
         self.procs[name] = proc
