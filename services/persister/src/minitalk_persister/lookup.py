@@ -13,73 +13,29 @@ Request ``{roomId, id}``; reply the ``MessageState`` JSON, or ``{error}`` with t
 
 from __future__ import annotations
 
-import asyncio
-import logging
-
-import nats.errors
-from minitalk_common import bus, subjects, telemetry
+from minitalk_common import subjects
 from minitalk_common.chat import changes
 from minitalk_common.chat.history import ERROR_HEADER
-from nats.aio.client import Client as NATS
-from nats.aio.msg import Msg
-from nats.aio.subscription import Subscription
-from nats.js import JetStreamContext
 
-from .config import PersisterSettings
-from .consumer import StreamConsumer
-from .responder import QUEUE
-from .store import RoomStore
-
-log = logging.getLogger("minitalk.persister.lookup")
+from .responder import Reply, Responder
 
 
-class LookupResponder:
-    def __init__(
-        self,
-        nc: NATS,
-        js: JetStreamContext,
-        settings: PersisterSettings,
-        store: RoomStore,
-        messages: StreamConsumer,
-    ) -> None:
-        self._nc = nc
-        self._js = js
-        self._settings = settings
-        self._store = store
-        self._messages = messages
-        self._sub: Subscription | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
+class LookupResponder(Responder):
+    """Answers ``minitalk.message.<partition>``."""
 
-    async def start(self) -> None:
-        subject = subjects.lookup_subject(self._settings.persister_partition)
-        self._sub = await self._nc.subscribe(subject, queue=QUEUE, cb=self._on_request)
+    what = "message lookup"
 
-    async def stop(self) -> None:
-        if self._sub is not None:
-            await self._sub.unsubscribe()
-        if self._tasks:
-            await asyncio.wait(self._tasks)
+    def subject(self) -> str:
+        return subjects.lookup_subject(self._settings.persister_partition)
 
-    async def _on_request(self, msg: Msg) -> None:
-        task = asyncio.create_task(self._answer(msg))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+    async def reply(self, data: bytes) -> Reply:
+        try:
+            return changes.encode(await self.lookup(data)), None
+        except changes.Refused as exc:
+            return _refusal(exc)
 
-    async def _answer(self, msg: Msg) -> None:
-        with telemetry.consumer_span(msg.subject, msg.headers):
-            headers = None
-            try:
-                reply = changes.encode(await self.lookup(msg.data))
-            except changes.Refused as exc:
-                reply, headers = _refusal(exc)
-            except Exception:
-                log.exception("message lookup %r failed", msg.data[:200])
-                reply, headers = _refusal(changes.Refused(changes.Code.UNAVAILABLE))
-            if msg.reply:
-                try:
-                    await self._nc.publish(msg.reply, reply, headers=headers)
-                except nats.errors.Error as exc:
-                    log.warning("cannot answer a message lookup: %s", exc)
+    def unavailable(self) -> Reply:
+        return _refusal(changes.Refused(changes.Code.UNAVAILABLE))
 
     async def lookup(self, data: bytes) -> changes.MessageState:
         request = changes.decode_request(data)
@@ -92,18 +48,8 @@ class LookupResponder:
             self._settings.persister_partition
         ):
             raise changes.Refused(changes.Code.WRONG_PARTITION)
-        await self._caught_up(request.room_id)
+        await self._room_written(request.room_id)
         return await self._store.lookup(request.room_id, request.id)
-
-    async def _caught_up(self, room_id: str) -> None:
-        try:
-            subject = subjects.message_subject(room_id)
-            last = await bus.last_seq(self._js, subjects.MESSAGES_STREAM, subject)
-        except (nats.errors.Error, TimeoutError) as exc:
-            log.warning("lookup in %s: cannot read the last stored seq: %r", room_id, exc)
-            return
-        if not await self._messages.wait_durable(last, self._settings.history_wait_s):
-            log.warning("lookup in %s: seq %d not written in time", room_id, last)
 
 
 def _refusal(exc: changes.Refused) -> tuple[bytes, dict[str, str]]:

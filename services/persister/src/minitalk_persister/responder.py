@@ -26,8 +26,17 @@ log = logging.getLogger("minitalk.persister.history")
 QUEUE = "persister"
 
 
-class HistoryResponder:
-    """Answers ``minitalk.history.<partition>``; each request runs in its own task."""
+Reply = tuple[bytes, dict[str, str] | None]
+
+
+class Responder:
+    """Answers one request-reply subject of this persister's partition (queue group ``QUEUE``);
+    each request runs in its own task, in a CONSUMER span parented on its headers. A subclass
+    names its ``subject()`` and turns a request into its ``reply``; an unexpected exception is
+    logged with the request and answered with ``unavailable()``."""
+
+    #: What a request is, in log lines ("history request", ...).
+    what = "request"
 
     def __init__(
         self,
@@ -45,9 +54,18 @@ class HistoryResponder:
         self._sub: Subscription | None = None
         self._tasks: set[asyncio.Task[None]] = set()
 
+    def subject(self) -> str:
+        raise NotImplementedError
+
+    async def reply(self, data: bytes) -> Reply:
+        raise NotImplementedError
+
+    def unavailable(self) -> Reply:
+        failed = HistoryUnavailable()
+        return history.encode_refusal(failed.code, failed.message)
+
     async def start(self) -> None:
-        subject = subjects.history_subject(self._settings.persister_partition)
-        self._sub = await self._nc.subscribe(subject, queue=QUEUE, cb=self._on_request)
+        self._sub = await self._nc.subscribe(self.subject(), queue=QUEUE, cb=self._on_request)
 
     async def stop(self) -> None:
         """Stop taking requests and finish the ones in progress."""
@@ -63,23 +81,52 @@ class HistoryResponder:
 
     async def _answer(self, msg: Msg) -> None:
         with telemetry.consumer_span(msg.subject, msg.headers):
-            await self._answer_traced(msg)
-
-    async def _answer_traced(self, msg: Msg) -> None:
-        headers = None
-        try:
-            reply = history.encode_page(await self.history(msg.data))
-        except HistoryError as exc:
-            reply, headers = history.encode_refusal(exc.code, exc.message)
-        except Exception:
-            log.exception("history request %r failed", msg.data[:200])
-            failed = HistoryUnavailable()
-            reply, headers = history.encode_refusal(failed.code, failed.message)
-        if msg.reply:
             try:
-                await self._nc.publish(msg.reply, reply, headers=headers)
-            except nats.errors.Error as exc:
-                log.warning("cannot answer a history request: %s", exc)
+                reply, headers = await self.reply(msg.data)
+            except Exception:
+                log.exception("%s %r failed", self.what, msg.data[:200])
+                reply, headers = self.unavailable()
+            if msg.reply:
+                try:
+                    await self._nc.publish(msg.reply, reply, headers=headers)
+                except nats.errors.Error as exc:
+                    log.warning("cannot answer a %s: %s", self.what, exc)
+
+    async def _room_written(self, room_id: str) -> bool:
+        """Read-your-writes: wait (bounded) until the room's last stored event is written."""
+        try:
+            subject = subjects.message_subject(room_id)
+            last = await bus.last_seq(self._js, subjects.MESSAGES_STREAM, subject)
+        except (nats.errors.Error, TimeoutError) as exc:
+            log.warning("%s in %s: cannot read the last stored seq: %r", self.what, room_id, exc)
+            return False
+        if await self._messages.wait_durable(last, self._settings.history_wait_s):
+            return True
+        if self._messages.disk_failing:  # said once in the log already (disk.py)
+            log.debug(
+                "%s in %s: seq %d not written (the disk refuses writes)", self.what, room_id, last
+            )
+        else:
+            log.warning(
+                "%s in %s: seq %d not written after %.1fs, answering with what is",
+                *(self.what, room_id, last, self._settings.history_wait_s),
+            )
+        return False
+
+
+class HistoryResponder(Responder):
+    """Answers ``minitalk.history.<partition>``."""
+
+    what = "history request"
+
+    def subject(self) -> str:
+        return subjects.history_subject(self._settings.persister_partition)
+
+    async def reply(self, data: bytes) -> Reply:
+        try:
+            return history.encode_page(await self.history(data)), None
+        except HistoryError as exc:
+            return history.encode_refusal(exc.code, exc.message)
 
     async def history(self, data: bytes) -> list[Message]:
         """The page a request asks for, once the room's last stored message is written."""
@@ -87,28 +134,5 @@ class HistoryResponder:
         partition = self._settings.persister_partition
         if subjects.partition_of(query.room_id, self._settings.persister_partitions) != partition:
             raise WrongPartition(query.room_id, partition)
-        await self._caught_up(query.room_id)
+        await self._room_written(query.room_id)
         return await self._store.history(query)
-
-    async def _caught_up(self, room_id: str) -> None:
-        """Read-your-writes: wait (bounded) until the room's last stored message is written."""
-        last = await self._last_stored(room_id)
-        if await self._messages.wait_durable(last, self._settings.history_wait_s):
-            return
-        if self._messages.disk_failing:  # said once in the log already (disk.py)
-            log.debug(
-                "history of %s: seq %d not written (the disk is refusing writes)", room_id, last
-            )
-        else:
-            log.warning(
-                "history of %s: seq %d not written after %.1fs, answering with what is",
-                *(room_id, last, self._settings.history_wait_s),
-            )
-
-    async def _last_stored(self, room_id: str) -> int:
-        subject = subjects.message_subject(room_id)
-        try:
-            return await bus.last_seq(self._js, subjects.MESSAGES_STREAM, subject)
-        except (nats.errors.Error, TimeoutError) as exc:
-            log.warning("history of %s: cannot read the last stored seq: %r", room_id, exc)
-            return 0

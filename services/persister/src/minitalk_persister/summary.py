@@ -8,77 +8,32 @@ stream-info round trip, not one lookup per room).
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 import msgspec
 import nats.errors
-from minitalk_common import subjects, telemetry
+from minitalk_common import subjects
 from minitalk_common.chat import history, summary
-from nats.aio.client import Client as NATS
-from nats.aio.msg import Msg
-from nats.aio.subscription import Subscription
-from nats.js import JetStreamContext
 
-from .config import PersisterSettings
-from .consumer import StreamConsumer
-from .errors import BadHistoryRequest, HistoryError, HistoryUnavailable, WrongPartition
-from .responder import QUEUE
-from .store import RoomStore
+from .errors import BadHistoryRequest, HistoryError, WrongPartition
+from .responder import Reply, Responder
 
 log = logging.getLogger("minitalk.persister.summary")
 
 
-class SummaryResponder:
-    """Answers ``minitalk.summary.<partition>``; each request runs in its own task."""
+class SummaryResponder(Responder):
+    """Answers ``minitalk.summary.<partition>``."""
 
-    def __init__(
-        self,
-        nc: NATS,
-        js: JetStreamContext,
-        settings: PersisterSettings,
-        store: RoomStore,
-        messages: StreamConsumer,
-    ) -> None:
-        self._nc = nc
-        self._js = js
-        self._settings = settings
-        self._store = store
-        self._messages = messages
-        self._sub: Subscription | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
+    what = "summary request"
 
-    async def start(self) -> None:
-        subject = subjects.summary_subject(self._settings.persister_partition)
-        self._sub = await self._nc.subscribe(subject, queue=QUEUE, cb=self._on_request)
+    def subject(self) -> str:
+        return subjects.summary_subject(self._settings.persister_partition)
 
-    async def stop(self) -> None:
-        if self._sub is not None:
-            await self._sub.unsubscribe()
-        if self._tasks:
-            await asyncio.wait(self._tasks)
-
-    async def _on_request(self, msg: Msg) -> None:
-        task = asyncio.create_task(self._answer(msg))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def _answer(self, msg: Msg) -> None:
-        headers = None
-        with telemetry.consumer_span(msg.subject, msg.headers):
-            try:
-                reply = summary.encode_reply(await self.summaries(msg.data))
-            except HistoryError as exc:
-                reply, headers = history.encode_refusal(exc.code, exc.message)
-            except Exception:
-                log.exception("summary request %r failed", msg.data[:200])
-                failed = HistoryUnavailable()
-                reply, headers = history.encode_refusal(failed.code, failed.message)
-        if msg.reply:
-            try:
-                await self._nc.publish(msg.reply, reply, headers=headers)
-            except nats.errors.Error as exc:
-                log.warning("cannot answer a summary request: %s", exc)
+    async def reply(self, data: bytes) -> Reply:
+        try:
+            return summary.encode_reply(await self.summaries(data)), None
+        except HistoryError as exc:
+            return history.encode_refusal(exc.code, exc.message)
 
     async def summaries(self, data: bytes) -> list[summary.RoomSummary]:
         try:
