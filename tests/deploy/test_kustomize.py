@@ -185,6 +185,7 @@ def test_ingress_routes_like_the_edge(directory: Path) -> None:
         "/api/auth": "auth",
         "/api/chatrooms": "rooms",
         "/api/chatrooms-batch": "rooms",
+        "/api/messages": "rooms",
         "/socket.io": "realtime",
         "/": "frontend",
     }

@@ -124,12 +124,13 @@ async def test_a_stopped_service_is_a_json_502(tmp_path: Path) -> None:
 
 
 async def test_a_service_that_does_not_answer_is_a_json_504(tmp_path: Path, faulty: int) -> None:
-    """The rendered config, with rooms' read timeout shortened from 60 s to 1 s."""
+    """The rendered config, with /api/chatrooms' read timeout shortened from 60 s to 1 s (the
+    first location that passes to rooms; /api/messages/ sets its own)."""
     edge = Edge(tmp_path / "edge", faulty, faulty, faulty)
     edge.start().stop()
     conf = edge.prefix / "nginx.conf"
     pass_rooms = "proxy_pass http://minitalk_rooms;"
-    conf.write_text(conf.read_text().replace(pass_rooms, pass_rooms + " proxy_read_timeout 1s;"))
+    conf.write_text(conf.read_text().replace(pass_rooms, pass_rooms + " proxy_read_timeout 1s;", 1))
     edge.start()
     try:
         async with httpx.AsyncClient(base_url=edge.url, timeout=30) as http:

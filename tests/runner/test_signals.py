@@ -7,6 +7,7 @@ temporary data dir, waits until it serves, signals it, and watches the process t
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import time
@@ -52,7 +53,8 @@ def systemd_control_group(r: Runner) -> None:
     """systemd KillMode=control-group: SIGTERM to every process of the unit at the same time,
     the services included - the runner must not restart them."""
     for pid in r.snapshot():
-        os.kill(pid, signal.SIGTERM)
+        with contextlib.suppress(ProcessLookupError):  # gone since the snapshot (nginx worker)
+            os.kill(pid, signal.SIGTERM)
 
 
 def runner_sigkilled(r: Runner) -> None:
