@@ -126,8 +126,23 @@ class Feed:
 
     async def start(self) -> None:
         """Make the first consumer (made again in the background when that fails, e.g. while
-        the stream does not exist yet) and watch it."""
-        await self._reset()  # "new": reads the stream's end first
+        the stream does not exist yet) and watch it.
+
+        A "new" feed reads the stream's end here, retrying until it can: its place must be
+        fixed before ``start`` returns. Left to a later reset (a slow NATS under load timing
+        the first read out), it would start from the end *then*, and whatever was stored in
+        between - after the service said it was ready - would never be handled (a socket that
+        connected meanwhile and caught up from history would miss those messages live).
+        """
+        delay = TICK_S
+        while not self._positioned:
+            try:
+                await self._position()
+            except (nats.errors.Error, TimeoutError) as exc:
+                log.warning("%s: cannot read the stream's end yet: %r", self.stream, exc)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 2.0)
+        await self._reset()
         self._watcher = asyncio.create_task(self._watch())
 
     async def close(self) -> None:
