@@ -6,6 +6,7 @@ from __future__ import annotations
 import sys
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -13,14 +14,14 @@ import pytest
 from minitalk_local.system import LocalSystem, NatsServer
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalSystem]:
-    root: Path = tmp_path_factory.mktemp("stack")
+@contextmanager
+def running_stack(root: Path, **env: str) -> Iterator[LocalSystem]:
+    """Own nats-server, the four services and the edge under ``root``; ``env`` added."""
     nats = NatsServer(store=root / "nats", sink=sys.stderr).start()
     system = LocalSystem(
         data_dir=root / "data",
         nats_url=nats.url,
-        env={"MINITALK_ENV": "test", "MINITALK_BCRYPT_COST": "4"},
+        env={"MINITALK_ENV": "test", "MINITALK_BCRYPT_COST": "4", **env},
         sink=sys.stderr,
     )
     try:
@@ -30,6 +31,12 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalSystem]:
     finally:
         system.stop_all()
         nats.stop()
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalSystem]:
+    with running_stack(tmp_path_factory.mktemp("stack")) as system:
+        yield system
 
 
 @pytest.fixture

@@ -5,37 +5,24 @@ purging one room's history; each an event the streams keep."""
 from __future__ import annotations
 
 import asyncio
-import sys
 from collections.abc import AsyncIterator, Callable, Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 from minitalk_common import events, subjects
-from minitalk_local.system import LocalSystem, NatsServer
+from minitalk_local.system import LocalSystem
 
 from ..chat_clients import ChatClient, bearer, signup_login
+from .conftest import running_stack
 
 ADMIN = "root_admin"
 
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalSystem]:
-    root: Path = tmp_path_factory.mktemp("moderation")
-    nats = NatsServer(store=root / "nats", sink=sys.stderr).start()
-    system = LocalSystem(
-        data_dir=root / "data",
-        nats_url=nats.url,
-        env={"MINITALK_ENV": "test", "MINITALK_BCRYPT_COST": "4", "MINITALK_ADMIN_USERS": ADMIN},
-        sink=sys.stderr,
-    )
-    try:
-        system.start_all()
-        system.start_edge()
+    env = {"MINITALK_ADMIN_USERS": ADMIN}
+    with running_stack(tmp_path_factory.mktemp("moderation"), **env) as system:
         yield system
-    finally:
-        system.stop_all()
-        nats.stop()
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -25,10 +24,11 @@ from typing import Any
 
 import httpx
 import pytest
-from minitalk_local.system import LocalSystem, NatsServer
+from minitalk_local.system import LocalSystem
 from playwright.async_api import Browser, Dialog, Page, expect
 
 from ..chat_clients import PASSWORD, ChatClient, bearer, signup_login
+from .conftest import running_stack
 from .edge_support import Edge
 from .web_support import ARTIFACTS, Shots, chromium
 
@@ -52,21 +52,9 @@ AXIOS_FETCH = """async ([method, path, body, token]) => {
 
 @pytest.fixture(scope="module")
 def admin_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalSystem]:
-    root: Path = tmp_path_factory.mktemp("admin-stack")
-    nats = NatsServer(store=root / "nats", sink=sys.stderr).start()
-    system = LocalSystem(
-        data_dir=root / "data",
-        nats_url=nats.url,
-        env={"MINITALK_ENV": "test", "MINITALK_BCRYPT_COST": "4", ADMIN_SETTING: ADMIN},
-        sink=sys.stderr,
-    )
-    try:
-        system.start_all()
-        system.start_edge()
+    env = {ADMIN_SETTING: ADMIN}
+    with running_stack(tmp_path_factory.mktemp("admin-stack"), **env) as system:
         yield system
-    finally:
-        system.stop_all()
-        nats.stop()
 
 
 @pytest.fixture
