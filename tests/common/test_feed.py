@@ -10,6 +10,7 @@ import time
 
 from minitalk_common import bus, events, revocation, subjects
 from minitalk_common.feed import Feed
+from minitalk_common.kvfollow import live_keys
 from minitalk_common.projection import Projection
 from minitalk_local.system import NatsServer
 from nats.aio.msg import Msg
@@ -189,3 +190,18 @@ async def test_a_new_feed_starts_at_the_end_and_follows_a_recreated_stream_from_
         assert feed.last == 2
     finally:
         await feed.close()
+
+
+async def test_live_keys_lists_the_keys_that_hold_a_value(js: JetStreamContext) -> None:
+    """Every stored key, none deleted or purged, and an empty bucket is an empty set (not
+    nats-py's ``keys()``, which can answer "no keys" for a full bucket on a busy machine)."""
+    kv = await js.create_key_value(bucket="livekeys")
+    assert await live_keys(js, "livekeys") == set()
+    for i in range(300):
+        await kv.put(f"k{i}", b"v")
+    await kv.delete("k1")
+    await kv.purge("k2")
+    await kv.put("k2", b"again")
+    await kv.purge("k3")
+    expected = {f"k{i}" for i in range(300)} - {"k1", "k3"}
+    assert await live_keys(js, "livekeys") == expected

@@ -19,7 +19,7 @@ import schemathesis
 from hypothesis import example, given
 from hypothesis import strategies as st
 from minitalk_common import subjects
-from nats.js.errors import NoKeysError
+from minitalk_common.kvfollow import live_keys
 from schemathesis import GenerationMode
 
 from .conftest import FuzzStack
@@ -107,11 +107,7 @@ def credential_keys(nats_url: str) -> set[str]:
     async def keys() -> set[str]:
         nc = await nats.connect(nats_url)
         try:
-            kv = await nc.jetstream().key_value(subjects.CREDENTIALS_BUCKET)
-            try:
-                return set(await kv.keys())
-            except NoKeysError:
-                return set()
+            return await live_keys(nc.jetstream(), subjects.CREDENTIALS_BUCKET)
         finally:
             await nc.close()
 

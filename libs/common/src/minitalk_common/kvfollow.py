@@ -56,3 +56,29 @@ async def following(
         yield feed
     finally:
         await feed.close()
+
+
+#: How long ``live_keys`` waits for a bucket's stored entries to be read.
+KEYS_TIMEOUT_S = 30.0
+
+
+async def live_keys(js: JetStreamContext, bucket: str, timeout: float = KEYS_TIMEOUT_S) -> set[str]:
+    """The keys of ``bucket`` that hold a value (neither deleted nor purged).
+
+    Not nats-py's ``KeyValue.keys()``: its watcher decides that there is nothing more to read
+    from the consumer's pending count, read once while the entries are already on their way,
+    so on a busy machine it can answer "no keys" for a full bucket (a fuzz run saw six stored
+    users missing). A ``Feed`` counts what it read against the stream's end instead.
+    """
+    keys: set[str] = set()
+
+    def on_entry(key: str, value: bytes | None) -> None:
+        if value is None:
+            keys.discard(key)
+        else:
+            keys.add(key)
+
+    ready = asyncio.Event()
+    async with following(js, bucket, on_entry, ready):
+        await asyncio.wait_for(ready.wait(), timeout)
+    return keys

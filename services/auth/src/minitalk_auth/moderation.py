@@ -16,8 +16,9 @@ from datetime import UTC, datetime
 import nats.errors
 from minitalk_common import bus, events, revocation, subjects, tokens
 from minitalk_common.errors import BadInput, Forbidden, NotFound, Unauthorized
+from minitalk_common.kvfollow import live_keys
 from nats.js import JetStreamContext
-from nats.js.errors import KeyNotFoundError, NoKeysError
+from nats.js.errors import KeyNotFoundError
 from nats.js.kv import KeyValue
 
 from .errors import StoreUnavailable
@@ -81,10 +82,7 @@ class UserRemover:
     async def delete_all(self, actor: str) -> int:
         """Every user but the admins (named by the setting: deleting them would lock the
         operators out of the panel they just used)."""
-        try:
-            names = [n for n in await self._kv.keys() if n not in self._admins]
-        except NoKeysError:
-            return 0
+        names = sorted(await live_keys(self._js, subjects.CREDENTIALS_BUCKET) - self._admins)
         for username in names:
             await self._remove(actor, username)
         return len(names)

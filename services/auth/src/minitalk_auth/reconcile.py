@@ -11,8 +11,8 @@ from __future__ import annotations
 import logging
 
 from minitalk_common import bus, events, subjects
+from minitalk_common.kvfollow import live_keys
 from nats.js import JetStreamContext
-from nats.js.errors import NoKeysError
 
 log = logging.getLogger("minitalk.auth.reconcile")
 
@@ -26,11 +26,7 @@ async def registered_names(js: JetStreamContext) -> set[str]:
 
 async def publish_missing_registrations(js: JetStreamContext) -> list[str]:
     """Publish ``UserRegistered`` for every credential the USERS stream does not know."""
-    kv = await js.key_value(subjects.CREDENTIALS_BUCKET)
-    try:
-        names = await kv.keys()
-    except NoKeysError:
-        return []
+    names = await live_keys(js, subjects.CREDENTIALS_BUCKET)
     known = await registered_names(js)
     missing = sorted(set(names) - known)
     for name in missing:
