@@ -233,3 +233,56 @@ async def test_batch_size_limits(rooms: httpx.AsyncClient, register: Register, a
     assert resp.status_code == 201
     assert len(resp.json()["created"]) == 1000
     assert len(await names_of_rooms(rooms, auth, "alice")) == 1000
+
+
+async def test_per_user_write_budgets(
+    start_rooms: Callable[..., str], register: Register, auth: Auth
+) -> None:
+    """A script's writes beyond its user's budget are 429s with ``Retry-After`` that change
+    nothing; other users, and the reads, are not touched."""
+    await register("alice", "bob")
+    env = {
+        "MINITALK_ROOM_WRITES_RATE_PER_S": "0.01",
+        "MINITALK_ROOM_WRITES_BURST": "3",
+        "MINITALK_EDIT_RATE_PER_S": "0.01",
+        "MINITALK_EDIT_BURST": "2",
+        "MINITALK_REACT_RATE_PER_S": "0.01",
+        "MINITALK_REACT_BURST": "2",
+        "MINITALK_READ_RATE_PER_S": "0.01",
+        "MINITALK_READ_BURST": "2",
+    }
+    async with httpx.AsyncClient(base_url=start_rooms(env=env), timeout=30) as rooms:
+        for i in range(3):
+            await create(rooms, auth, "alice", f"r{i}", ["bob"])
+        resp = await rooms.post(
+            "/api/chatrooms", json={"name": "r3", "participants": []}, headers=auth("alice")
+        )
+        assert resp.status_code == 429
+        assert resp.json()["error"].startswith("too many rooms requests; retry in ")
+        assert int(resp.headers["Retry-After"]) >= 1
+        assert sorted(await names_of_rooms(rooms, auth, "alice")) == ["r0", "r1", "r2"]
+        # a batch costs a token per 100 rooms: 250 rooms are 3 tokens, more than bob's 2 left
+        await create(rooms, auth, "bob", "b0", [])
+        batch = [{"name": f"b{i}", "participants": []} for i in range(250)]
+        resp = await rooms.post("/api/chatrooms-batch", json={"rooms": batch}, headers=auth("bob"))
+        assert resp.status_code == 429
+        assert await names_of_rooms(rooms, auth, "bob") == ["b0", "r2", "r1", "r0"]
+
+        missing = "0" * 32
+        message = f"/api/chatrooms/{missing}/messages/m1"
+        for path, kind, send in [
+            (message, "edit", lambda p, h: rooms.patch(p, json={"content": "x"}, headers=h)),
+            (f"{message}/reactions/%F0%9F%91%8D", "react", lambda p, h: rooms.put(p, headers=h)),
+            (
+                f"/api/chatrooms/{missing}/read",
+                "reads",
+                lambda p, h: rooms.post(p, json={"seq": 1}, headers=h),
+            ),
+        ]:
+            statuses = [(await send(path, auth("alice"))).status_code for _ in range(3)]
+            assert 429 not in statuses[:2], (kind, statuses)
+            assert statuses[2] == 429, (kind, statuses)
+            refused = await send(path, auth("alice"))
+            assert refused.json()["error"].startswith(f"too many {kind} requests"), refused.text
+            assert (await send(path, auth("bob"))).status_code != 429
+        assert (await rooms.get("/api/chatrooms", headers=auth("alice"))).status_code == 200

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
+from minitalk_common.budgets import Budget
 from minitalk_common.config import ServiceSettings
 from pydantic import Field, field_validator
 
-from .limits import Budget
 from .presence import Timing
 
 

@@ -22,6 +22,7 @@ from minitalk_common.chat.changes import Refused
 from minitalk_common.errors import ApiError, BadInput
 
 from .moderation import DELETE_ALL_MESSAGES, now_text, require_admin, require_code
+from .routes import writer
 from .runtime import Runtime
 
 Json = dict[str, Any]
@@ -51,29 +52,31 @@ def message_router(runtime: Runtime) -> APIRouter:
         return runtime.caller(authorization)
 
     Caller = Annotated[str, Depends(caller)]
+    Editor = Annotated[str, Depends(writer(runtime, "edit"))]
+    Reactor = Annotated[str, Depends(writer(runtime, "react"))]
     AnyBody = Annotated[Any, Body()]
     router = APIRouter(prefix="/api")
     base = "/chatrooms/{room_id}/messages/{message_id}"
 
     @router.patch(base)
-    async def edit(room_id: str, message_id: str, actor: Caller, body: AnyBody = None) -> Json:
+    async def edit(room_id: str, message_id: str, actor: Editor, body: AnyBody = None) -> Json:
         await runtime.commands.member_room(actor, room_id)
         content = _content(body, runtime.settings.max_message_chars)
         return await _refusals(runtime.editor.edit(actor, room_id, message_id, content))
 
     @router.delete(base)
-    async def delete(room_id: str, message_id: str, actor: Caller) -> Json:
+    async def delete(room_id: str, message_id: str, actor: Editor) -> Json:
         room = await runtime.commands.member_room(actor, room_id)
         work = runtime.editor.delete(actor, room_id, message_id, room.created_by)
         return await _refusals(work)
 
     @router.put(base + "/reactions/{emoji}")
-    async def react(room_id: str, message_id: str, emoji: str, actor: Caller) -> Json:
+    async def react(room_id: str, message_id: str, emoji: str, actor: Reactor) -> Json:
         await runtime.commands.member_room(actor, room_id)
         return await _refusals(runtime.editor.react(actor, room_id, message_id, emoji, True))
 
     @router.delete(base + "/reactions/{emoji}")
-    async def unreact(room_id: str, message_id: str, emoji: str, actor: Caller) -> Json:
+    async def unreact(room_id: str, message_id: str, emoji: str, actor: Reactor) -> Json:
         await runtime.commands.member_room(actor, room_id)
         return await _refusals(runtime.editor.react(actor, room_id, message_id, emoji, False))
 

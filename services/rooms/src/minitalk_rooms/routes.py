@@ -3,6 +3,8 @@
 # No ``from __future__ import annotations`` here: FastAPI reads the route signatures at run time,
 # and ``Caller`` below is local to ``rooms_router``.
 
+import math
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query
@@ -28,21 +30,40 @@ Since = Annotated[
 ]
 
 
+#: A ``POST /api/chatrooms-batch`` costs one ``rooms`` token per this many rooms (at least one).
+ROOMS_PER_TOKEN = 100
+
+
+def writer(runtime: Runtime, kind: str) -> Callable[..., Awaitable[str]]:
+    """The caller of a write of ``kind``, charged to its budget (``Runtime.spend``): checked
+    after the token (a 401 first) and before the body is read."""
+
+    async def charged(authorization: Annotated[str | None, Header()] = None) -> str:
+        actor = runtime.caller(authorization)
+        runtime.spend(actor, kind)
+        return actor
+
+    return charged
+
+
 def rooms_router(runtime: Runtime) -> APIRouter:
     async def caller(authorization: Annotated[str | None, Header()] = None) -> str:
         """Checked before the body, so a request without a valid token is a 401 first."""
         return runtime.caller(authorization)
 
     Caller = Annotated[str, Depends(caller)]
+    RoomWriter = Annotated[str, Depends(writer(runtime, "rooms"))]
+    Reader = Annotated[str, Depends(writer(runtime, "reads"))]
     router = APIRouter(prefix="/api")
 
     @router.post("/chatrooms", status_code=201)
-    async def create_room(body: CreateRoom, actor: Caller) -> Json:
+    async def create_room(body: CreateRoom, actor: RoomWriter) -> Json:
         room = await runtime.commands.create(actor, body.name, body.participants)
         return room_json(room)
 
     @router.post("/chatrooms-batch", status_code=201)
     async def create_rooms(body: CreateRooms, actor: Caller) -> Json:
+        runtime.spend(actor, "rooms", math.ceil(len(body.rooms) / ROOMS_PER_TOKEN) or 1)
         limit = runtime.settings.max_batch_rooms
         result = await batch.create_rooms(runtime.commands, actor, body.rooms, limit)
         return {
@@ -59,7 +80,7 @@ def rooms_router(runtime: Runtime) -> APIRouter:
         return await runtime.summaries.room_list(actor, rooms, runtime.reads.positions)
 
     @router.post("/chatrooms/{room_id}/read")
-    async def mark_read(room_id: str, body: MarkRead, actor: Caller) -> Json:
+    async def mark_read(room_id: str, body: MarkRead, actor: Reader) -> Json:
         """Move the caller's read position forward (clamped to the room's last message)."""
         seq = await runtime.reads.mark(actor, room_id, body.seq)
         return {"roomId": room_id, "lastReadSeq": seq}
@@ -74,12 +95,12 @@ def rooms_router(runtime: Runtime) -> APIRouter:
         return {"roomId": room_id, "online": await runtime.presence.online(room.participants)}
 
     @router.post("/chatrooms/{room_id}/invite")
-    async def invite(room_id: str, body: Invite, actor: Caller) -> Json:
+    async def invite(room_id: str, body: Invite, actor: RoomWriter) -> Json:
         members = await runtime.commands.invite(actor, room_id, body.participants)
         return {"message": "participants invited", "participants": members}
 
     @router.post("/chatrooms/{room_id}/leave")
-    async def leave(room_id: str, actor: Caller) -> dict[str, str]:
+    async def leave(room_id: str, actor: RoomWriter) -> dict[str, str]:
         deleted = await runtime.commands.leave(actor, room_id)
         return {"message": "left the room, which is now deleted" if deleted else "left the room"}
 

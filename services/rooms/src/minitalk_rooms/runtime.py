@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from contextlib import AsyncExitStack
 
 from minitalk_common import bus, revocation, subjects, tokens
+from minitalk_common.budgets import UserBudgets
 from minitalk_common.chat.editing import MessageEditor
+from minitalk_common.errors import TooManyRequests
 from minitalk_common.projection import Projection
 from nats.js import JetStreamContext
 
@@ -22,6 +25,9 @@ from .reads import ReadCommands, ReadDirectory
 from .summaries import SummaryClient
 
 log = logging.getLogger("minitalk.rooms")
+
+#: Seconds between two sweeps of the refilled per-user buckets.
+SWEEP_EVERY_S = 60.0
 
 
 class Runtime:
@@ -40,6 +46,8 @@ class Runtime:
         self._revoked: revocation.Revocations | None = None
         self._editor: MessageEditor | None = None
         self._moderator: Moderator | None = None
+        self._budgets = UserBudgets(settings.budgets())
+        self._swept = time.monotonic()
 
     async def start(self, stack: AsyncExitStack) -> None:
         nc = await stack.enter_async_context(bus.connect(self.settings, "rooms"))
@@ -111,6 +119,15 @@ class Runtime:
             return self._verifier.verify(tokens.bearer(authorization)).username
         except tokens.InvalidToken as exc:
             raise errors.NotAuthenticated(str(exc)) from exc
+
+    def spend(self, username: str, kind: str, cost: float = 1.0) -> None:
+        """One write of ``kind`` by ``username`` (``cost`` tokens); a 429 beyond its budget."""
+        now = time.monotonic()
+        if now - self._swept > SWEEP_EVERY_S:
+            self._budgets.sweep()
+            self._swept = now
+        if wait := self._budgets.wait(username, kind, cost):
+            raise TooManyRequests(f"too many {kind} requests", wait)
 
     @property
     def commands(self) -> RoomCommands:
