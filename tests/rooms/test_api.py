@@ -242,14 +242,14 @@ async def test_per_user_write_budgets(
     nothing; other users, and the reads, are not touched."""
     await register("alice", "bob")
     env = {
-        "MINITALK_ROOM_WRITES_RATE_PER_S": "0.01",
-        "MINITALK_ROOM_WRITES_BURST": "3",
-        "MINITALK_EDIT_RATE_PER_S": "0.01",
-        "MINITALK_EDIT_BURST": "2",
-        "MINITALK_REACT_RATE_PER_S": "0.01",
-        "MINITALK_REACT_BURST": "2",
-        "MINITALK_READ_RATE_PER_S": "0.01",
-        "MINITALK_READ_BURST": "2",
+        "MINITALK_REST_ROOM_WRITES_RATE_PER_S": "0.01",
+        "MINITALK_REST_ROOM_WRITES_BURST": "3",
+        "MINITALK_REST_EDIT_RATE_PER_S": "0.01",
+        "MINITALK_REST_EDIT_BURST": "2",
+        "MINITALK_REST_REACT_RATE_PER_S": "0.01",
+        "MINITALK_REST_REACT_BURST": "2",
+        "MINITALK_REST_READ_RATE_PER_S": "0.01",
+        "MINITALK_REST_READ_BURST": "2",
     }
     async with httpx.AsyncClient(base_url=start_rooms(env=env), timeout=30) as rooms:
         for i in range(3):

@@ -35,17 +35,17 @@ class RoomsSettings(ServiceSettings):
     #: (``DELETE /api/messages/delete-all``), purge a room's history. Nobody when empty.
     admin_users: str = ""
     #: Per-user budgets of the REST writes (a 429 with ``Retry-After`` beyond them; the same
-    #: defaults as realtime's socket events): create, invite, leave (``rooms``; a batch costs
+    #: defaults as realtime's socket events, settings of their own): create, invite, leave (``rooms``; a batch costs
     #: one token per ``ROOMS_PER_TOKEN`` rooms), edit and delete a message (``edit``),
     #: reactions (``react``), read marks (``reads``). Local to the process (``budgets.py``).
-    room_writes_rate_per_s: float = Field(default=10.0, gt=0)
-    room_writes_burst: int = Field(default=50, ge=1)
-    edit_rate_per_s: float = Field(default=5.0, gt=0)
-    edit_burst: int = Field(default=30, ge=1)
-    react_rate_per_s: float = Field(default=10.0, gt=0)
-    react_burst: int = Field(default=50, ge=1)
-    read_rate_per_s: float = Field(default=5.0, gt=0)
-    read_burst: int = Field(default=30, ge=1)
+    rest_room_writes_rate_per_s: float = Field(default=10.0, gt=0)
+    rest_room_writes_burst: int = Field(default=50, ge=1)
+    rest_edit_rate_per_s: float = Field(default=5.0, gt=0)
+    rest_edit_burst: int = Field(default=30, ge=1)
+    rest_react_rate_per_s: float = Field(default=10.0, gt=0)
+    rest_react_burst: int = Field(default=50, ge=1)
+    rest_read_rate_per_s: float = Field(default=5.0, gt=0)
+    rest_read_burst: int = Field(default=30, ge=1)
 
     @property
     def admins(self) -> frozenset[str]:
@@ -54,8 +54,8 @@ class RoomsSettings(ServiceSettings):
     def budgets(self) -> dict[str, Budget]:
         """The per-user budgets of the REST writes, by kind (``routes.py``)."""
         return {
-            "rooms": Budget(self.room_writes_rate_per_s, self.room_writes_burst),
-            "edit": Budget(self.edit_rate_per_s, self.edit_burst),
-            "react": Budget(self.react_rate_per_s, self.react_burst),
-            "reads": Budget(self.read_rate_per_s, self.read_burst),
+            "rooms": Budget(self.rest_room_writes_rate_per_s, self.rest_room_writes_burst),
+            "edit": Budget(self.rest_edit_rate_per_s, self.rest_edit_burst),
+            "react": Budget(self.rest_react_rate_per_s, self.rest_react_burst),
+            "reads": Budget(self.rest_read_rate_per_s, self.rest_read_burst),
         }
