@@ -35,9 +35,9 @@ class RoomsSettings(ServiceSettings):
     #: (``DELETE /api/messages/delete-all``), purge a room's history. Nobody when empty.
     admin_users: str = ""
     #: Per-user budgets of the REST writes (a 429 with ``Retry-After`` beyond them; the same
-    #: defaults as realtime's socket events, settings of their own): create, invite, leave (``rooms``; a batch costs
-    #: one token per ``ROOMS_PER_TOKEN`` rooms), edit and delete a message (``edit``),
-    #: reactions (``react``), read marks (``reads``). Local to the process (``budgets.py``).
+    #: defaults as realtime's socket events, settings of their own): create, invite, leave
+    #: (``rooms``; a batch costs one token per ``ROOMS_PER_TOKEN`` rooms), edit and delete a
+    #: message (``edit``), reactions (``react``), read marks (``reads``). Local to the process.
     rest_room_writes_rate_per_s: float = Field(default=10.0, gt=0)
     rest_room_writes_burst: int = Field(default=50, ge=1)
     rest_edit_rate_per_s: float = Field(default=5.0, gt=0)
