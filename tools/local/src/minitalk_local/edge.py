@@ -99,7 +99,8 @@ EDGE_MAX_WORKERS = 4
 class EdgeLayout:
     """nginx's workers and their connections, from the machine: one worker per CPU (nginx's
     ``auto``, at most EDGE_MAX_WORKERS), more when the open-files hard limit of a process
-    (read at start: a worker cannot go beyond it) is too low for EDGE_SOCKETS in fewer."""
+    (read at start: a worker cannot go beyond it) is too low for EDGE_SOCKETS in fewer.
+    ``MINITALK_EDGE_WORKERS`` (environment) sets the workers instead."""
 
     workers: int
     connections: int
@@ -116,6 +117,10 @@ class EdgeLayout:
         wanted = 2 * EDGE_SOCKETS
         connections = max(min(hard - EDGE_SPARE_FILES, wanted), 512)
         workers = max(min(cpus, EDGE_MAX_WORKERS), math.ceil(wanted / connections))
+        if os.environ.get("MINITALK_EDGE_WORKERS", "").strip():
+            workers = int(os.environ["MINITALK_EDGE_WORKERS"])
+            if not 1 <= workers <= 64:
+                raise ValueError(f"MINITALK_EDGE_WORKERS={workers}: between 1 and 64")
         return cls(workers, connections, connections + EDGE_SPARE_FILES)
 
 
