@@ -7,13 +7,14 @@ read from /proc and from the config nginx was given."""
 from __future__ import annotations
 
 import re
+import socket
 import sys
 from pathlib import Path
 
 import pytest
 from minitalk_loadtest.system import local_system
 from minitalk_local.edge import EdgeLayout
-from minitalk_local.system import SERVICES
+from minitalk_local.system import SERVICES, LocalSystem
 
 from .support import UV_RUN, Runner
 
@@ -82,3 +83,30 @@ def test_start_system_runs_what_taskw_up_runs(tmp_path: Path) -> None:
     assert f"worker_processes {layout.workers};" in conf
     assert f"worker_connections {layout.connections};" in conf
     assert sys.executable  # the services run on this interpreter in both
+
+
+@pytest.mark.parametrize(
+    ("hard", "cpus", "expected"),
+    [
+        (20_000, 2, EdgeLayout(2, 19_900, 20_000)),  # this machine
+        (20_000, 1, EdgeLayout(2, 19_900, 20_000)),  # one CPU: a second worker for the files
+        (1 << 20, 16, EdgeLayout(4, 30_000, 30_100)),  # at most 4 workers, no more than needed
+        (1 << 20, 1, EdgeLayout(1, 30_000, 30_100)),
+    ],
+)
+def test_the_edge_is_sized_from_the_cpus_and_the_open_files_limit(
+    hard: int, cpus: int, expected: EdgeLayout, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("MINITALK_EDGE_WORKERS", raising=False)
+    assert EdgeLayout.detect(hard, cpus) == expected
+
+
+def test_the_edge_does_not_share_a_port_in_use(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        system = LocalSystem(data_dir=tmp_path, nats_url="nats://127.0.0.1:1")
+        with pytest.raises(RuntimeError, match=f"port {port} is in use"):
+            system.start_edge(port)
+        assert "edge" not in system.procs

@@ -11,6 +11,9 @@ Settings (environment; the command line options override the first four):
   processes, one per partition (docs/deploy.md).
 - ``MINITALK_NATS_CLUSTER`` (1): NATS servers; 3 (or 5) runs a JetStream cluster with every
   stream and bucket replicated on three servers (``MINITALK_STREAM_REPLICAS``).
+- ``MINITALK_EDGE_WORKERS``: nginx workers; default one per CPU (at most 4), more when the
+  open-files hard limit of a process (read at start) is too low for 15,000 sockets in fewer
+  (``edge.EdgeLayout``); the ``MINITALK_EDGE_*`` limits: docs/security.md.
 - ``MINITALK_STOP_GRACE_S`` (10): a stop (SIGINT/SIGTERM/SIGHUP) ends every process within
   this time - SIGTERM first, SIGKILL for what still runs; a second Ctrl-C a second later
   kills at once.
