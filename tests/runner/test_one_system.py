@@ -110,3 +110,12 @@ def test_the_edge_does_not_share_a_port_in_use(tmp_path: Path) -> None:
         with pytest.raises(RuntimeError, match=f"port {port} is in use"):
             system.start_edge(port)
         assert "edge" not in system.procs
+
+
+def test_edge_workers_can_be_set_and_bad_values_are_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MINITALK_EDGE_WORKERS", "3")
+    assert EdgeLayout.detect(20_000, 2).workers == 3
+    for bad in ("0", "two", "65"):
+        monkeypatch.setenv("MINITALK_EDGE_WORKERS", bad)
+        with pytest.raises(ValueError, match="MINITALK_EDGE_WORKERS"):
+            EdgeLayout.detect(20_000, 2)

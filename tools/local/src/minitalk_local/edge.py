@@ -117,10 +117,10 @@ class EdgeLayout:
         wanted = 2 * EDGE_SOCKETS
         connections = max(min(hard - EDGE_SPARE_FILES, wanted), 512)
         workers = max(min(cpus, EDGE_MAX_WORKERS), math.ceil(wanted / connections))
-        if os.environ.get("MINITALK_EDGE_WORKERS", "").strip():
-            workers = int(os.environ["MINITALK_EDGE_WORKERS"])
-            if not 1 <= workers <= 64:
-                raise ValueError(f"MINITALK_EDGE_WORKERS={workers}: between 1 and 64")
+        if setting := os.environ.get("MINITALK_EDGE_WORKERS", "").strip():
+            if not setting.isdigit() or not 1 <= int(setting) <= 64:
+                raise ValueError(f"MINITALK_EDGE_WORKERS={setting!r}: a number from 1 to 64")
+            workers = int(setting)
         return cls(workers, connections, connections + EDGE_SPARE_FILES)
 
 
