@@ -59,6 +59,12 @@ def _load_options(parser: argparse.ArgumentParser) -> None:
         metavar="AT_S",
         help="drop every socket at AT_S (default: mid-run)",
     )
+    parser.add_argument(
+        "--target",
+        choices=("minitalk", "original"),
+        default=env("TARGET", "minitalk"),
+        help="original: the original MiniTalk Node server at --url (loadtests/original/)",
+    )
     parser.add_argument("--drain", type=float, default=10.0, help="seconds to wait for stragglers")
     parser.add_argument("--no-verify-persisted", action="store_true")
     parser.add_argument("--http-timeout", type=float, default=900.0)
@@ -136,7 +142,8 @@ def config_of(args: argparse.Namespace) -> RunConfig:
         drain_s=args.drain,
         http_timeout_s=args.http_timeout,
         storm_at_s=None if storm is None else (duration / 2 if storm < 0 else storm),
-        verify_persisted=not args.no_verify_persisted,
+        verify_persisted=not args.no_verify_persisted and args.target == "minitalk",
+        target=args.target,
         start_at=args.start_at,
     )
 
@@ -226,6 +233,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         return _finish(merge(read_shards(files)), args.out)
     cfg = config_of(args)
+    if cfg.target == "original" and getattr(args, "start_system", False):
+        raise SystemExit("--target original: against --url (loadtests/original/run-original.sh)")
     out_dir = _out_dir(args, cfg)
     if args.command == "shard":
         limits.raise_fd_limit()

@@ -42,7 +42,9 @@ class RunConfig:
     run_id: str
     seed: int = 1
     #: "minitalk" drives the real system; "ceiling" a bare python-socketio server (no auth, bus
-    #: or storage) that only needs join_room and send_message.
+    #: or storage) that only needs join_room and send_message; "original" the original MiniTalk
+    #: Node server (same REST set-up; it acknowledges no send_message, so a send counts as
+    #: acked once written, and its history is not paged, so nothing is checked as persisted).
     target: str = "minitalk"
     #: worker processes on this machine; each holds a partition.
     workers: int = 2

@@ -92,6 +92,14 @@ class SioConnection:
         task.add_done_callback(lambda t: self._send_failed(ack_id, t))
         return future
 
+    def emit(self, event: str, data: Any) -> asyncio.Future[None]:
+        """Emit ``event`` without asking for an acknowledgement; done once written."""
+        if self._ws is None or not self.connected:
+            failed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            failed.set_exception(ConnectionError("not connected"))
+            return failed
+        return asyncio.ensure_future(self._ws.send_str("42" + _encode([event, data]).decode()))
+
     def _send_failed(self, ack_id: int, task: asyncio.Future[None]) -> None:
         if not task.cancelled() and task.exception() is not None:
             future = self._acks.pop(ack_id, None)

@@ -11,6 +11,9 @@ Settings (environment; the command line options override the first four):
   processes, one per partition (docs/deploy.md).
 - ``MINITALK_NATS_CLUSTER`` (1): NATS servers; 3 (or 5) runs a JetStream cluster with every
   stream and bucket replicated on three servers (``MINITALK_STREAM_REPLICAS``).
+- ``MINITALK_EDGE_WORKERS``: nginx workers; default one per CPU (at most 4), more when the
+  open-files hard limit of a process (read at start) is too low for 15,000 sockets in fewer
+  (``edge.EdgeLayout``); the ``MINITALK_EDGE_*`` limits: docs/security.md.
 - ``MINITALK_STOP_GRACE_S`` (10): a stop (SIGINT/SIGTERM/SIGHUP) ends every process within
   this time - SIGTERM first, SIGKILL for what still runs; a second Ctrl-C a second later
   kills at once.
@@ -24,39 +27,16 @@ import argparse
 import os
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 from .edge import ROOT
 from .processes import Interrupted, describe_exit, stop_together
 from .stop_request import StopRequest
 from .supervisor import RestartPolicy, Supervisor
-from .system import REPLICATED, LocalSystem, NatsCluster, NatsServer, all_procs
+from .system import Layout, LocalSystem, NatsCluster, NatsServer, Stack, int_env
 
 #: How often the main loop looks at its children and at the stop request.
 TICK_S = 0.1
-
-
-def _int_env(name: str, default: int) -> int:
-    return int(os.environ.get(name, default))
-
-
-@dataclass(frozen=True)
-class Layout:
-    replicas: dict[str, int]
-    nats_nodes: int
-
-    @classmethod
-    def from_env(cls) -> Layout:
-        replicas = {s: _int_env(f"MINITALK_{s.upper()}_REPLICAS", 1) for s in REPLICATED}
-        replicas["persister"] = _int_env("MINITALK_PERSISTER_PARTITIONS", 1)
-        for name, count in replicas.items():
-            if not 1 <= count <= 32:
-                raise SystemExit(f"minitalk-local: {name}: between 1 and 32 processes, not {count}")
-        nodes = _int_env("MINITALK_NATS_CLUSTER", 1)
-        if nodes != 1 and (nodes < 3 or nodes % 2 == 0):
-            raise SystemExit(f"minitalk-local: MINITALK_NATS_CLUSTER is 1, 3 or 5, not {nodes}")
-        return cls(replicas, nodes)
 
 
 class Say:
@@ -103,37 +83,24 @@ def up(
     layout = layout or Layout.from_env()
     grace = float(os.environ.get("MINITALK_STOP_GRACE_S", 10))
     policy = RestartPolicy(
-        max_crashes=_int_env("MINITALK_RESTART_MAX", 5),
+        max_crashes=int_env("MINITALK_RESTART_MAX", 5),
         window_s=float(os.environ.get("MINITALK_RESTART_WINDOW_S", 60)),
     )
     stop = StopRequest().install()
     say = Say()
-    nats: NatsServer | NatsCluster
-    env: dict[str, str] = {}
-    if layout.nats_nodes == 1:
-        nats = NatsServer(store=data_dir / "nats", port=nats_port, die_with_parent=True)
-    else:
-        nats = NatsCluster(
-            store=data_dir / "nats-cluster",
-            size=layout.nats_nodes,
-            port=nats_port,
-            route_port=nats_port + 10,
-            die_with_parent=True,
-        )
-        env["MINITALK_STREAM_REPLICAS"] = "3"
-    system = LocalSystem(
-        data_dir=data_dir,
-        nats_url=nats.url,
-        env=env,
+    stack = Stack.create(
+        data_dir,
+        layout,
+        nats_port=nats_port,
         cancelled=stop.requested,
         die_with_parent=True,
     )
+    nats, system = stack.nats, stack.system
     code = 0
     try:
         check_data_dir(data_dir, layout.nats_nodes)
-        nats.start(cancelled=stop.requested)
-        system.start_all(edge_port=http_port, replicas=layout.replicas, base_port=base_port)
-        procs = all_procs(nats, system)
+        stack.start(http_port, base_port)
+        procs = stack.procs
         say(", ".join(f"{p.name} (pid {p.pid})" for p in procs), prefix="runner")
         say(f"\nMiniTalk is up: http://localhost:{http_port}  (Ctrl-C stops it)\n", prefix="")
         supervisor = Supervisor(procs, say, policy, stop.requested)
@@ -185,8 +152,8 @@ def main() -> None:
     cmd.add_argument(
         "--data-dir", type=Path, default=Path(os.environ.get("MINITALK_DATA_DIR", ROOT / "data"))
     )
-    cmd.add_argument("--http-port", type=int, default=_int_env("MINITALK_HTTP_PORT", 3000))
-    cmd.add_argument("--nats-port", type=int, default=_int_env("MINITALK_NATS_PORT", 14222))
-    cmd.add_argument("--base-port", type=int, default=_int_env("MINITALK_BASE_PORT", 18001))
+    cmd.add_argument("--http-port", type=int, default=int_env("MINITALK_HTTP_PORT", 3000))
+    cmd.add_argument("--nats-port", type=int, default=int_env("MINITALK_NATS_PORT", 14222))
+    cmd.add_argument("--base-port", type=int, default=int_env("MINITALK_BASE_PORT", 18001))
     args = parser.parse_args()
     sys.exit(up(args.data_dir.resolve(), args.http_port, args.nats_port, args.base_port))

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import resource
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[4]
@@ -83,21 +85,60 @@ def render_server(
     return "".join(lines)
 
 
-def write_main_config(prefix: Path, server_conf: str) -> Path:
+#: Sockets the edge is sized for: 10,000 users and half as many again for reconnect churn.
+#: nginx holds two connections per socket (the client's and the one to realtime).
+EDGE_SOCKETS = 15_000
+#: Files a worker keeps besides its connections (listening sockets, logs, static files).
+EDGE_SPARE_FILES = 100
+#: More workers than this is memory for nothing (nginx allocates every worker's connections
+#: up front, ~0.5 KB each): the edge costs a small share of a message's CPU.
+EDGE_MAX_WORKERS = 4
+
+
+@dataclass(frozen=True)
+class EdgeLayout:
+    """nginx's workers and their connections, from the machine: one worker per CPU (nginx's
+    ``auto``, at most EDGE_MAX_WORKERS), more when the open-files hard limit of a process
+    (read at start: a worker cannot go beyond it) is too low for EDGE_SOCKETS in fewer.
+    ``MINITALK_EDGE_WORKERS`` (environment) sets the workers instead."""
+
+    workers: int
+    connections: int
+    files: int
+
+    @classmethod
+    def detect(cls, hard: int | None = None, cpus: int | None = None) -> EdgeLayout:
+        if hard is None:
+            hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+            if hard == resource.RLIM_INFINITY:
+                hard = 1 << 20
+        if cpus is None:
+            cpus = len(os.sched_getaffinity(0))
+        wanted = 2 * EDGE_SOCKETS
+        connections = max(min(hard - EDGE_SPARE_FILES, wanted), 512)
+        workers = max(min(cpus, EDGE_MAX_WORKERS), math.ceil(wanted / connections))
+        if setting := os.environ.get("MINITALK_EDGE_WORKERS", "").strip():
+            if not setting.isdigit() or not 1 <= int(setting) <= 64:
+                raise ValueError(f"MINITALK_EDGE_WORKERS={setting!r}: a number from 1 to 64")
+            workers = int(setting)
+        return cls(workers, connections, connections + EDGE_SPARE_FILES)
+
+
+def write_main_config(prefix: Path, server_conf: str, layout: EdgeLayout | None = None) -> Path:
     """A complete nginx.conf under ``prefix`` (pid, logs, temp files all inside it)."""
+    layout = layout or EdgeLayout.detect()
     for sub in ("logs", "tmp"):
         (prefix / sub).mkdir(parents=True, exist_ok=True)
     user = "user root root;\n" if os.geteuid() == 0 else ""
-    nofile = min(40000, resource.getrlimit(resource.RLIMIT_NOFILE)[1])
     tmp = prefix / "tmp"
     conf = prefix / "nginx.conf"
     conf.write_text(
-        f"""{user}worker_processes 1;
+        f"""{user}worker_processes {layout.workers};
 daemon off;
 pid {prefix}/nginx.pid;
 error_log stderr warn;
-events {{ worker_connections {nofile - 100}; }}
-worker_rlimit_nofile {nofile};
+events {{ worker_connections {layout.connections}; }}
+worker_rlimit_nofile {layout.files};
 http {{
     include /etc/nginx/mime.types;
     default_type application/octet-stream;

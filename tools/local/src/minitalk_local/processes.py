@@ -31,13 +31,33 @@ def never() -> bool:
     return False
 
 
-def raise_fd_limit() -> int:
-    """Lift this process's soft open-files limit to the hard one (children inherit it):
-    every socket of a chat user is a file descriptor in realtime and the edge."""
+#: Open files a process may want: every socket of a chat user is one in realtime and the edge.
+WANTED_FDS = 65536
+
+
+def raise_fd_limit(wanted: int = WANTED_FDS) -> int:
+    """Lift this process's open-files limit (children inherit it): both limits to ``wanted``
+    when the hard one is lower and may be raised, else the soft one to the hard one. The new
+    soft limit. The load generator calls it too, so its system gets the same limits."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft < hard:
+    if hard != resource.RLIM_INFINITY and hard < wanted:
+        with contextlib.suppress(ValueError, OSError):  # not ours to raise: as far as it goes
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, wanted))
+            return wanted
+    if soft != hard:
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     return hard
+
+
+def port_free(port: int) -> bool:
+    """Whether a server could listen on 127.0.0.1:``port`` (nothing listens there)."""
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # TIME_WAIT is no obstacle
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 
 def free_port() -> int:

@@ -1,7 +1,9 @@
 """MiniTalk on one machine: nats-server (one, or a three-node JetStream cluster), the services
 (with replicas) and the edge as child processes.
 
-Used by ``./taskw up`` and by the integration and end-to-end tests, so both run the same system.
+Used by ``./taskw up`` and by the integration and end-to-end tests, so both run the same system;
+``Stack`` is the whole of it as ``./taskw up`` starts it, and the load generator's
+``--start-system`` starts that very ``Stack`` (only ports, data dir and bcrypt cost differ).
 """
 
 from __future__ import annotations
@@ -16,8 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-from .edge import ROOT, render_server, write_main_config
-from .processes import Interrupted, Proc, free_port, never, stop_together
+from .edge import ROOT, EdgeLayout, render_server, write_main_config
+from .processes import Interrupted, Proc, free_port, never, port_free, stop_together
 
 SERVICES = ("auth", "rooms", "realtime", "persister")
 #: Services that run as several identical processes behind the edge (``MINITALK_<S>_REPLICAS``).
@@ -25,6 +27,31 @@ SERVICES = ("auth", "rooms", "realtime", "persister")
 REPLICATED = ("auth", "rooms", "realtime")
 #: ``./taskw up``'s ports: service ``i`` of SERVICES, process ``k`` of it, on base + i + 10 k.
 REPLICA_PORT_STEP = 10
+
+
+def int_env(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+@dataclass(frozen=True)
+class Layout:
+    """How many processes of each service and how many NATS servers (the environment's
+    ``MINITALK_<S>_REPLICAS``, ``MINITALK_PERSISTER_PARTITIONS``, ``MINITALK_NATS_CLUSTER``)."""
+
+    replicas: dict[str, int]
+    nats_nodes: int
+
+    @classmethod
+    def from_env(cls) -> Layout:
+        replicas = {s: int_env(f"MINITALK_{s.upper()}_REPLICAS", 1) for s in REPLICATED}
+        replicas["persister"] = int_env("MINITALK_PERSISTER_PARTITIONS", 1)
+        for name, count in replicas.items():
+            if not 1 <= count <= 32:
+                raise SystemExit(f"minitalk-local: {name}: between 1 and 32 processes, not {count}")
+        nodes = int_env("MINITALK_NATS_CLUSTER", 1)
+        if nodes != 1 and (nodes < 3 or nodes % 2 == 0):
+            raise SystemExit(f"minitalk-local: MINITALK_NATS_CLUSTER is 1, 3 or 5, not {nodes}")
+        return cls(replicas, nodes)
 
 
 def nats_binary() -> str:
@@ -215,6 +242,9 @@ class LocalSystem:
     edge_port: int | None = None
     cancelled: Callable[[], bool] = never
     die_with_parent: bool = False
+    #: argv put before ``python -m minitalk_<service>`` of the process named so, e.g. a profiler
+    #: (``--profile`` of the load generator); nothing by default.
+    wrap: Callable[[str], Sequence[str]] | None = None
 
     def service_env(self, name: str, port: int) -> dict[str, str]:
         return {
@@ -238,9 +268,10 @@ class LocalSystem:
         name = name or service
         port = port or self.ports.get(name) or free_port()
         self.ports[name] = port
+        wrapper = list(self.wrap(name)) if self.wrap is not None else []
         proc = Proc(
             name,
-            [sys.executable, "-m", f"minitalk_{service}"],
+            [*wrapper, sys.executable, "-m", f"minitalk_{service}"],
             env={**self.service_env(name, port), **(env or {})},
             cwd=ROOT,
             sink=self.sink,
@@ -267,6 +298,9 @@ class LocalSystem:
         key), then the edge if ``edge_port`` is given. ``base_port``: fixed ports (see
         REPLICA_PORT_STEP) instead of free ones."""
         counts = {s: (replicas or {}).get(s, 1) for s in SERVICES}
+        if edge_port is not None:  # the services' default origins are the edge's own
+            edge_port = edge_port or free_port()
+            self.env = {**self.env, "MINITALK_HTTP_PORT": str(edge_port)}
         plan: list[tuple[str, str, int, dict[str, str]]] = []
         for i, service in enumerate(SERVICES):
             for k, name in enumerate(process_names(service, counts[service])):
@@ -291,17 +325,25 @@ class LocalSystem:
         return [p for n, p in self.ports.items() if n == service or n.startswith(service + "-")]
 
     def start_edge(self, port: int = 0, webroot: Path | None = None) -> Proc:
+        """nginx on ``port`` (a free one if 0), sized by ``edge.EdgeLayout``; with several
+        workers each has its own listening socket (``reuseport``: the kernel spreads the
+        connections evenly), so the port is checked to be free first (``reuseport`` would
+        otherwise share it with another edge already there)."""
         self.edge_port = port or free_port()
-        prefix = self.data_dir / "edge"
+        if not port_free(self.edge_port):
+            raise RuntimeError(f"port {self.edge_port} is in use: the edge cannot listen there")
+        layout = EdgeLayout.detect()
+        prefix = (self.data_dir / "edge").resolve()  # nginx reads -c under -p: absolute
+        reuse = " reuseport" if layout.workers > 1 else ""
         server = render_server(
-            f"127.0.0.1:{self.edge_port}",
+            f"127.0.0.1:{self.edge_port}{reuse}",
             webroot or ROOT / "frontend" / "dist",
             self.replica_ports("auth"),
             self.replica_ports("rooms"),
             self.replica_ports("realtime"),
             {**os.environ, **self.env},
         )
-        conf = write_main_config(prefix, server)
+        conf = write_main_config(prefix, server, layout)
         proc = Proc(
             "edge",
             [nginx_binary(), "-p", str(prefix), "-c", str(conf)],
@@ -333,3 +375,79 @@ class LocalSystem:
 def all_procs(nats: NatsServer | NatsCluster, system: LocalSystem) -> Sequence[Proc]:
     """Every process of a running system: the NATS node(s) first, then services and edge."""
     return [*nats.procs, *system.procs.values()]
+
+
+@dataclass
+class Stack:
+    """The whole system as ``./taskw up`` runs it: NATS (one server or a cluster, per
+    ``layout``), every service process and the edge, under ``data_dir``. ``./taskw up`` and
+    the load generator's ``--start-system`` both start one, so what is benchmarked is what
+    users run: only the ports, the data dir and what ``env`` adds (the load generator's bcrypt
+    cost) differ."""
+
+    nats: NatsServer | NatsCluster
+    system: LocalSystem
+    layout: Layout
+
+    @classmethod
+    def create(
+        cls,
+        data_dir: Path,
+        layout: Layout | None = None,
+        nats_port: int = 0,
+        env: Mapping[str, str] | None = None,
+        sink: IO[str] | None = None,
+        cancelled: Callable[[], bool] = never,
+        die_with_parent: bool = False,
+        wrap: Callable[[str], Sequence[str]] | None = None,
+    ) -> Stack:
+        """Nothing runs yet (``start``). ``nats_port`` 0: free ports."""
+        layout = layout or Layout.from_env()
+        nats: NatsServer | NatsCluster
+        stack_env: dict[str, str] = {}
+        if layout.nats_nodes == 1:
+            nats = NatsServer(
+                store=data_dir / "nats", port=nats_port, sink=sink, die_with_parent=die_with_parent
+            )
+        else:
+            nats = NatsCluster(
+                store=data_dir / "nats-cluster",
+                size=layout.nats_nodes,
+                port=nats_port,
+                route_port=nats_port + 10 if nats_port else 0,
+                sink=sink,
+                die_with_parent=die_with_parent,
+            )
+            stack_env["MINITALK_STREAM_REPLICAS"] = "3"
+        system = LocalSystem(
+            data_dir=data_dir,
+            nats_url=nats.url,
+            env={**stack_env, **(env or {})},
+            sink=sink,
+            cancelled=cancelled,
+            die_with_parent=die_with_parent,
+            wrap=wrap,
+        )
+        return cls(nats, system, layout)
+
+    def start(self, http_port: int = 0, base_port: int | None = None) -> None:
+        """NATS, then every service (``base_port``: fixed ports, else free ones), then the edge
+        on ``http_port`` (0: a free one). On an error what started is left for ``stop``."""
+        self.nats.start(cancelled=self.system.cancelled)
+        self.system.nats_url = self.nats.url  # a free NATS port is known once it started
+        self.system.start_all(
+            edge_port=http_port, replicas=self.layout.replicas, base_port=base_port
+        )
+
+    @property
+    def procs(self) -> Sequence[Proc]:
+        return all_procs(self.nats, self.system)
+
+    @property
+    def url(self) -> str:
+        return self.system.url
+
+    def stop(self, grace: float = 15.0) -> None:
+        """The edge and the services first (they drain into NATS), then NATS."""
+        self.system.stop_all(grace)
+        self.nats.stop()
