@@ -41,10 +41,15 @@ export function limitState(text, max = MAX_MESSAGE_CHARS) {
   };
 }
 
-/** The words under the composer when the text is too long. */
+/** The alert under the composer while the text is too long (the same words until it fits). */
 export function overLimitText(state) {
+  return `Too long to send: the limit is ${fmt(state.max)} characters.`;
+}
+
+/** How far over the limit, next to the counter: "120 characters over". */
+export function overByText(state) {
   const n = state.overBy;
-  return `Too long to send: ${fmt(n)} character${n === 1 ? '' : 's'} over the limit of ${fmt(state.max)}.`;
+  return `${fmt(n)} character${n === 1 ? '' : 's'} over`;
 }
 
 /**

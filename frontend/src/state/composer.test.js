@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { charCount, composerKey, limitState, MAX_MESSAGE_CHARS, overLimitText } from './composer.js';
+import { charCount, composerKey, limitState, MAX_MESSAGE_CHARS, overByText, overLimitText } from './composer.js';
 
 const key = (k, mods = {}) => ({ key: k, shiftKey: false, altKey: false, ctrlKey: false, metaKey: false, ...mods });
 
@@ -52,8 +52,9 @@ describe('limit counter', () => {
     expect(limitState('x'.repeat(4000)).over).toBe(false);
     const s = limitState('x'.repeat(4120));
     expect(s).toMatchObject({ over: true, overBy: 120, label: '4,120 / 4,000' });
-    expect(overLimitText(s)).toBe('Too long to send: 120 characters over the limit of 4,000.');
-    expect(overLimitText(limitState('😀'.repeat(4001)))).toBe('Too long to send: 1 character over the limit of 4,000.');
+    expect(overLimitText(s)).toBe('Too long to send: the limit is 4,000 characters.');
+    expect(overByText(s)).toBe('120 characters over');
+    expect(overByText(limitState('😀'.repeat(4001)))).toBe('1 character over');
   });
 
   it('takes another limit', () => {
