@@ -29,6 +29,18 @@ RECORD_NOTIFICATIONS = """
 })();
 """
 
+# The Page Visibility API as when the user switches to another tab (a headless page stays
+# "visible"): the document says hidden and fires visibilitychange; False undoes it.
+SET_HIDDEN = """
+(hidden) => {
+  for (const [name, value] of [['visibilityState', 'hidden'], ['hidden', true]]) {
+    if (hidden) Object.defineProperty(document, name, { configurable: true, get: () => value });
+    else delete document[name];
+  }
+  document.dispatchEvent(new Event('visibilitychange'));
+}
+"""
+
 
 @pytest.fixture
 async def browser() -> AsyncIterator[Browser]:
@@ -128,6 +140,15 @@ async def test_notifications_title_mute_composer_and_layout(
     await expect(messages_with(page_b, "see you at 8")).to_have_count(1)
     await expect(page_b.get_by_test_id("live-announcer")).to_contain_text(f"{alice}: see you at 8")
     assert len(await shown(page_b)) == 1
+
+    # the tab hidden: the open room's messages notify too, and count in the title
+    await page_b.evaluate(SET_HIDDEN, True)
+    await send(page_a, "are you there?")
+    await page_b.wait_for_function("window.__shown.length === 2")
+    assert (await shown(page_b))[1]["title"] == f"{alice} in Plans"
+    await expect(page_b).to_have_title("(1) MiniTalk")
+    await page_b.evaluate(SET_HIDDEN, False)
+    await expect(page_b).to_have_title("MiniTalk")
 
     # composer: Shift+Enter is a new line, Enter sends
     composer = page_b.get_by_label("Message", exact=True)
