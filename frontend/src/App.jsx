@@ -7,7 +7,8 @@ import { ChatView, NoRoomSelected } from './pages/ChatView.jsx';
 import { LoginPage } from './pages/LoginPage.jsx';
 import { SignupPage } from './pages/SignupPage.jsx';
 import { GlobalStyle } from './styles/GlobalStyle.js';
-import { theme } from './styles/theme.js';
+import { themeFor } from './styles/theme.js';
+import { usePrefersDark } from './styles/usePrefersDark.js';
 
 function LoggedIn() {
   const { session } = useAuth();
@@ -53,9 +54,11 @@ export function AppRoutes() {
   );
 }
 
+/** The theme follows the system setting (light / dark), live. */
 export function App() {
+  const dark = usePrefersDark();
   return (
-    <ThemeProvider theme={theme}>
+    <ThemeProvider theme={themeFor(dark)}>
       <GlobalStyle />
       <AuthProvider>
         <AppRoutes />

@@ -6,6 +6,7 @@ import { CONNECTED } from '../state/connection.js';
 import { newestSeq } from '../state/messages.js';
 import { useMarkRead } from './useMarkRead.js';
 import { useMessagesStore } from './useMessagesStore.js';
+import { useMutes } from './useMutes.js';
 import { usePresenceStore } from './usePresenceStore.js';
 import { useReceiptsStore } from './useReceiptsStore.js';
 import { useRoomsStore } from './useRoomsStore.js';
@@ -34,6 +35,7 @@ export function ChatProvider({ children }) {
   const typing = useTypingStore({ socket, me });
   const presence = usePresenceStore({ socket });
   const receipts = useReceiptsStore({ socket, me, onOwnRead: roomsStore.markedRead });
+  const mutes = useMutes(me);
 
   const activeRoom = roomsStore.rooms.find((r) => r.roomId === activeRoomId);
   const activeMessages = messages.rooms[activeRoomId];
@@ -50,6 +52,7 @@ export function ChatProvider({ children }) {
   const value = useMemo(
     () => ({
       me,
+      socket, // for the layout's own listeners (notifications, the live region)
       connection: { status, attempt },
       visible,
       ...roomsStore,
@@ -57,9 +60,10 @@ export function ChatProvider({ children }) {
       typing,
       presence,
       receipts,
+      mutes,
       setActiveRoomId,
     }),
-    [me, status, attempt, visible, roomsStore, messages, typing, presence, receipts],
+    [me, socket, status, attempt, visible, roomsStore, messages, typing, presence, receipts, mutes],
   );
   return <ChatContext.Provider value={value}>{children}</ChatContext.Provider>;
 }

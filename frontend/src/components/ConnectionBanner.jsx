@@ -5,7 +5,7 @@ const Bar = styled.div`
   padding: 8px 12px;
   background: ${(p) => p.theme.warnBg};
   color: ${(p) => p.theme.warnText};
-  border-bottom: 1px solid #e6d28a;
+  border-bottom: 1px solid ${(p) => p.theme.warnBorder};
   font-weight: 600;
   text-align: center;
 `;

@@ -35,7 +35,7 @@ const List = styled.div`
   background: ${(p) => p.theme.surface};
   border: 1px solid ${(p) => p.theme.border};
   border-radius: 8px;
-  box-shadow: 0 6px 18px rgba(20, 30, 50, 0.16);
+  box-shadow: 0 6px 18px ${(p) => p.theme.shadow};
   [role='menuitem'] {
     font: inherit;
     text-align: left;

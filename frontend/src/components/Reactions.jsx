@@ -31,7 +31,7 @@ const Chip = styled.button`
   font-size: 0.85rem;
   border-radius: 999px;
   border: 1px solid ${(p) => (p['aria-pressed'] ? p.theme.primary : p.theme.border)};
-  background: ${(p) => (p['aria-pressed'] ? '#d4e1ff' : p.theme.surface)};
+  background: ${(p) => (p['aria-pressed'] ? p.theme.pressed : p.theme.surface)};
   color: ${(p) => p.theme.text};
   cursor: pointer;
   .emoji { font-family: ${(p) => p.theme.emojiFont}; }

@@ -1,7 +1,8 @@
-import { useState } from 'react';
-import styled from 'styled-components';
-import { Link } from 'react-router-dom';
+import { useEffect, useRef, useState } from 'react';
+import styled, { useTheme } from 'styled-components';
+import { useNavigate } from 'react-router-dom';
 import { errorMessage } from '../api/errors.js';
+import { useChat } from '../chat/ChatContext.jsx';
 import { isOnline, onlineCount } from '../state/presence.js';
 import { parseParticipants } from '../state/rooms.js';
 import { PresenceDot } from './PresenceDot.jsx';
@@ -11,10 +12,14 @@ const Wrap = styled.div`
   padding: 8px 12px;
   background: ${(p) => p.theme.surface};
   border-bottom: 1px solid ${(p) => p.theme.border};
-  .top { display: flex; align-items: center; gap: 8px; }
-  h2 { flex: 1; margin: 0; font-size: 1.1rem; overflow-wrap: anywhere; }
+  .top { display: flex; flex-wrap: wrap; align-items: center; gap: 8px; }
+  h2 { flex: 1; min-width: 8rem; margin: 0; font-size: 1.1rem; overflow-wrap: anywhere; }
+  h2:focus { outline: none; }
+  h2:focus-visible { outline: 3px solid ${(p) => p.theme.focus}; outline-offset: 2px; }
   .back { display: none; }
-  @media (max-width: ${(p) => p.theme.narrow}) { .back { display: inline; } }
+  @media (max-width: ${(p) => p.theme.narrow}) { .back { display: inline-block; } }
+  .mute[aria-pressed='true'] { background: ${(p) => p.theme.pressed}; border-color: ${(p) => p.theme.primary}; }
+  .icon { font-family: ${(p) => p.theme.emojiFont}; }
   .members { margin: 4px 0 8px; font-size: 0.85rem; color: ${(p) => p.theme.muted}; overflow-wrap: anywhere; }
   .member { display: inline-flex; align-items: center; gap: 4px; white-space: nowrap; }
   .member[data-online='true'] { color: ${(p) => p.theme.text}; }
@@ -55,7 +60,28 @@ function OnlineSummary({ room, presence, me }) {
   );
 }
 
+const phoneWidth = (theme) =>
+  typeof window !== 'undefined' && window.matchMedia?.(`(max-width: ${theme.narrow})`).matches;
+
+/**
+ * On a phone the room list (where the link was) is gone once a room opens: the focus goes to
+ * the room's heading, so keyboard and screen reader users land in the room.
+ */
+function useFocusOnOpen(ref, theme) {
+  useEffect(() => {
+    const active = document.activeElement;
+    const lost = !active || active === document.body || active.getClientRects().length === 0;
+    if (lost && phoneWidth(theme)) ref.current?.focus();
+  }, [ref, theme]);
+}
+
 export function RoomHeader({ room, me, presence = {}, onInvite, onLeave }) {
+  const { mutes } = useChat();
+  const theme = useTheme();
+  const navigate = useNavigate();
+  const heading = useRef(null);
+  useFocusOnOpen(heading, theme);
+  const muted = mutes.muted.has(room.roomId);
   const [invitees, setInvitees] = useState('');
   const [error, setError] = useState(null);
   const [busy, setBusy] = useState(false);
@@ -88,11 +114,33 @@ export function RoomHeader({ room, me, presence = {}, onInvite, onLeave }) {
   return (
     <Wrap>
       <div className="top">
-        <Link className="back" to="/">
-          ← Rooms
-        </Link>
-        <h2 data-testid="room-title">{room.name}</h2>
+        <Button
+          type="button"
+          $variant="ghost"
+          className="back"
+          data-testid="back-to-rooms"
+          onClick={() => navigate('/', { state: { focusRoomId: room.roomId } })}
+        >
+          <span aria-hidden="true">← </span>Back to rooms
+        </Button>
+        <h2 data-testid="room-title" ref={heading} tabIndex={-1}>
+          {room.name}
+        </h2>
         <OnlineSummary room={room} presence={presence} me={me} />
+        <Button
+          type="button"
+          $variant="ghost"
+          className="mute"
+          aria-pressed={muted}
+          data-testid="mute-toggle"
+          title={muted ? 'Muted: no notifications, not counted in the tab title' : 'Mute this room'}
+          onClick={() => mutes.toggleMute(room.roomId)}
+        >
+          <span className="icon" aria-hidden="true">
+            {muted ? '🔕' : '🔔'}{' '}
+          </span>
+          Mute
+        </Button>
         <Button type="button" $variant="danger" disabled={busy} onClick={() => run(onLeave)}>
           Leave room
         </Button>

@@ -32,6 +32,9 @@ const Item = styled.li`
   }
   &[data-unread='true'] .name { font-weight: 800; }
   &[data-unread='true'] .meta { color: ${(p) => p.theme.text}; }
+  &[data-muted='true'][data-unread='true'] .name { font-weight: 600; }
+  &[data-muted='true'][data-unread='true'] .meta { color: ${(p) => p.theme.muted}; }
+  .muted-icon { margin-left: 6px; font-weight: 400; font-family: ${(p) => p.theme.emojiFont}; font-size: 0.8rem; }
 `;
 
 const Badge = styled.span`
@@ -41,8 +44,8 @@ const Badge = styled.span`
   height: 22px;
   padding: 0 7px;
   border-radius: 11px;
-  background: ${(p) => p.theme.badge};
-  color: ${(p) => p.theme.badgeText};
+  background: ${(p) => (p.$muted ? p.theme.badgeMuted : p.theme.badge)};
+  color: ${(p) => (p.$muted ? p.theme.badgeMutedText : p.theme.badgeText)};
   font-size: 0.78rem;
   font-weight: 700;
   line-height: 22px;
@@ -50,20 +53,40 @@ const Badge = styled.span`
 `;
 
 const Empty = styled.p`
-  padding: 12px;
+  padding: 0 12px 12px;
+  margin: 0;
   color: ${(p) => p.theme.muted};
 `;
 
-const unreadLabel = (n) => `${n} unread message${n === 1 ? '' : 's'}`;
+const Heading = styled.h2`
+  font-size: 1rem;
+  margin: 0;
+  padding: 12px 12px 8px;
+`;
+
+const unreadLabel = (n, muted) => `${n} unread message${n === 1 ? '' : 's'}${muted ? ' (muted)' : ''}`;
 const membersText = (n) => `${n} member${n === 1 ? '' : 's'}`;
 
-function RoomRow({ room, current, viewing, me }) {
+function RoomRow({ room, current, viewing, me, muted }) {
   const unread = room.unread > 0 && !viewing ? room.unread : 0; // the room on screen is being read
   const preview = previewText(room.lastMessage, me);
   return (
-    <Item data-testid="room-item" data-room-id={room.roomId} data-unread={unread > 0 ? 'true' : 'false'}>
+    <Item
+      data-testid="room-item"
+      data-room-id={room.roomId}
+      data-unread={unread > 0 ? 'true' : 'false'}
+      data-muted={muted ? 'true' : undefined}
+    >
       <Link to={`/rooms/${encodeURIComponent(room.roomId)}`} aria-current={current ? 'page' : undefined}>
-        <span className="name">{room.name}</span>
+        <span className="name">
+          {room.name}
+          {muted && (
+            <span className="muted-icon" title="Muted" data-testid="muted-icon">
+              <span aria-hidden="true">🔕</span>
+              <VisuallyHidden> (muted)</VisuallyHidden>
+            </span>
+          )}
+        </span>
         {room.lastMessage ? (
           <time className="when" dateTime={String(room.lastMessage.timestamp ?? '')}>
             {formatTime(room.lastMessage.timestamp)}
@@ -75,9 +98,9 @@ function RoomRow({ room, current, viewing, me }) {
           {preview || membersText(room.participants.length)}
         </span>
         {unread > 0 ? (
-          <Badge data-testid="unread-badge" data-count={unread} title={unreadLabel(unread)}>
+          <Badge data-testid="unread-badge" data-count={unread} title={unreadLabel(unread, muted)} $muted={muted}>
             <span aria-hidden="true">{unread > 99 ? '99+' : unread}</span>
-            <VisuallyHidden>{unreadLabel(unread)}</VisuallyHidden>
+            <VisuallyHidden>{unreadLabel(unread, muted)}</VisuallyHidden>
           </Badge>
         ) : (
           <span />
@@ -87,22 +110,32 @@ function RoomRow({ room, current, viewing, me }) {
   );
 }
 
-/** `visible`: the tab is in view, so the open room counts as read (no badge). */
-export function RoomList({ rooms, currentRoomId, loaded, me, visible = true }) {
-  if (loaded && rooms.length === 0) return <Empty>No rooms yet. Create one above.</Empty>;
+/**
+ * `visible`: the tab is in view, so the open room counts as read (no badge).
+ * `muted`: Set of muted room ids (their badge is grey, "(muted)" for screen readers).
+ */
+export function RoomList({ rooms, currentRoomId, loaded, me, visible = true, muted = EMPTY }) {
   return (
-    <nav aria-label="Rooms">
-      <List data-testid="room-list">
-        {rooms.map((room) => (
-          <RoomRow
-            key={room.roomId}
-            room={room}
-            current={room.roomId === currentRoomId}
-            viewing={visible && room.roomId === currentRoomId}
-            me={me}
-          />
-        ))}
-      </List>
+    <nav aria-labelledby="room-list-title">
+      <Heading id="room-list-title">Rooms</Heading>
+      {loaded && rooms.length === 0 ? (
+        <Empty>No rooms yet. Create one above.</Empty>
+      ) : (
+        <List data-testid="room-list">
+          {rooms.map((room) => (
+            <RoomRow
+              key={room.roomId}
+              room={room}
+              current={room.roomId === currentRoomId}
+              viewing={visible && room.roomId === currentRoomId}
+              me={me}
+              muted={muted.has(room.roomId)}
+            />
+          ))}
+        </List>
+      )}
     </nav>
   );
 }
+
+const EMPTY = new Set();

@@ -1,10 +1,14 @@
-import { useEffect } from 'react';
+import { useCallback, useEffect } from 'react';
 import styled from 'styled-components';
-import { Outlet, useMatch, useNavigate } from 'react-router-dom';
+import { Outlet, useLocation, useMatch, useNavigate } from 'react-router-dom';
 import { useAuth } from '../auth/AuthContext.jsx';
 import { useChat } from '../chat/ChatContext.jsx';
 import { ConnectionBanner } from '../components/ConnectionBanner.jsx';
+import { useAnnouncer } from '../chat/useAnnouncer.js';
+import { useNotifications } from '../chat/useNotifications.js';
 import { CreateRoomForm } from '../components/CreateRoomForm.jsx';
+import { LiveAnnouncer } from '../components/LiveAnnouncer.jsx';
+import { NotificationControl } from '../components/NotificationControl.jsx';
 import { RoomList } from '../components/RoomList.jsx';
 import { titleWithUnread, totalUnread } from '../state/roomSummary.js';
 import { Button, ErrorText } from '../styles/ui.js';
@@ -60,10 +64,10 @@ const Main = styled.main`
 
 export function ChatLayout() {
   const { session, logout } = useAuth();
-  const { rooms, loaded, error, create, connection, visible } = useChat();
+  const { socket, rooms, loaded, error, create, connection, visible, mutes } = useChat();
   const roomId = useMatch('/rooms/:roomId')?.params.roomId;
   const navigate = useNavigate();
-  const unreadTotal = totalUnread(rooms, visible ? roomId : null);
+  const unreadTotal = totalUnread(rooms, visible ? roomId : null, mutes.muted);
 
   useEffect(() => {
     document.title = titleWithUnread(unreadTotal);
@@ -71,6 +75,27 @@ export function ChatLayout() {
       document.title = titleWithUnread(0);
     };
   }, [unreadTotal]);
+
+  // "Back to rooms" (phone): the focus goes back to the room just left, in the list
+  const location = useLocation();
+  const focusRoomId = location.state?.focusRoomId;
+  useEffect(() => {
+    if (focusRoomId == null) return;
+    const items = document.querySelectorAll('[data-testid="room-item"]');
+    const item = [...items].find((el) => el.getAttribute('data-room-id') === String(focusRoomId));
+    item?.querySelector('a')?.focus();
+  }, [location.key, focusRoomId]);
+
+  const openRoom = useCallback((id) => navigate(`/rooms/${encodeURIComponent(id)}`), [navigate]);
+  const notifications = useNotifications({
+    socket,
+    me: session.username,
+    rooms,
+    openRoomId: roomId ?? null,
+    muted: mutes.muted,
+    onOpen: openRoom,
+  });
+  const announcements = useAnnouncer({ socket, me: session.username, openRoomId: roomId ?? null });
 
   return (
     <Shell>
@@ -93,14 +118,23 @@ export function ChatLayout() {
       <ConnectionBanner status={connection.status} attempt={connection.attempt} />
       <Body>
         <Sidebar $hidden={Boolean(roomId)} aria-label="Your rooms">
+          <NotificationControl permission={notifications.permission} onEnable={notifications.request} />
           <CreateRoomForm onCreate={create} />
           {error && <ErrorText role="alert">{error}</ErrorText>}
-          <RoomList rooms={rooms} currentRoomId={roomId} loaded={loaded} me={session.username} visible={visible} />
+          <RoomList
+            rooms={rooms}
+            currentRoomId={roomId}
+            loaded={loaded}
+            me={session.username}
+            visible={visible}
+            muted={mutes.muted}
+          />
         </Sidebar>
-        <Main $hidden={!roomId}>
+        <Main $hidden={!roomId} aria-label="Conversation">
           <Outlet />
         </Main>
       </Body>
+      <LiveAnnouncer items={announcements} />
     </Shell>
   );
 }

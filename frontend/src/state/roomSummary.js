@@ -131,10 +131,15 @@ export function previewText(lastMessage, me) {
   return who ? `${who}: ${text}` : text;
 }
 
-/** Unread messages over all rooms but the one on screen, for the tab title; 0 when unknown. */
-export function totalUnread(rooms, viewingRoomId = null) {
+/**
+ * Unread messages over all rooms but the one on screen and the muted ones (a Set of room ids),
+ * for the tab title; 0 when unknown.
+ */
+export function totalUnread(rooms, viewingRoomId = null, muted = null) {
   let total = 0;
-  for (const r of rooms) if (r.roomId !== viewingRoomId && r.unread > 0) total += r.unread;
+  for (const r of rooms) {
+    if (r.roomId !== viewingRoomId && r.unread > 0 && !muted?.has(r.roomId)) total += r.unread;
+  }
   return total;
 }
 

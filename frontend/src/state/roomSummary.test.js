@@ -134,6 +134,18 @@ describe('tab title', () => {
     expect(titleWithUnread(0)).toBe('MiniTalk');
     expect(titleWithUnread(150)).toBe('(99+) MiniTalk');
   });
+
+  it('leaves muted rooms out', () => {
+    const rooms = [
+      { roomId: 'a', unread: 3 },
+      { roomId: 'c', unread: 2 },
+      { roomId: 'd', unread: 4 },
+    ];
+    expect(totalUnread(rooms, null, new Set(['c']))).toBe(7);
+    expect(totalUnread(rooms, 'a', new Set(['c']))).toBe(4);
+    expect(totalUnread(rooms, 'a', new Set(['c', 'd']))).toBe(0);
+    expect(titleWithUnread(totalUnread(rooms, null, new Set(['a', 'c', 'd'])))).toBe('MiniTalk');
+  });
 });
 
 describe('edits and deletes of the last message (issue 16)', () => {

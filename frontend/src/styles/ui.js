@@ -4,7 +4,7 @@ export const Button = styled.button`
   min-height: 40px;
   padding: 0 14px;
   border-radius: 6px;
-  border: 1px solid ${(p) => (p.$variant === 'ghost' ? p.theme.border : p.theme.primary)};
+  border: 1px solid ${(p) => (p.$variant === 'ghost' ? p.theme.control : p.theme.primary)};
   background: ${(p) =>
     p.$variant === 'ghost' ? p.theme.surface : p.$variant === 'danger' ? p.theme.danger : p.theme.primary};
   border-color: ${(p) => (p.$variant === 'danger' ? p.theme.danger : undefined)};
@@ -21,11 +21,11 @@ export const Input = styled.input`
   width: 100%;
   min-width: 0;
   padding: 8px 10px;
-  border: 1px solid ${(p) => p.theme.border};
+  border: 1px solid ${(p) => p.theme.control};
   border-radius: 6px;
   font: inherit;
   background: ${(p) => p.theme.surface};
-  color: inherit;
+  color: ${(p) => p.theme.text};
   &:focus-visible { outline: 3px solid ${(p) => p.theme.focus}; outline-offset: 1px; border-color: ${(p) => p.theme.primary}; }
 `;
 
