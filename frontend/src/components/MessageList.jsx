@@ -155,6 +155,8 @@ export function MessageList({
   // Virtuoso hides the rows until it has scrolled to the initial one; under its test sizes (jsdom,
   // src/test/virtuoso.jsx) nothing scrolls, so every row is laid out from the top instead
   const laidOut = useContext(VirtuosoMockContext) === undefined;
+  // fixed at mount: a new value would make Virtuoso hide the rows and scroll there again
+  const [initialLocation] = useState(() => (laidOut ? startAt(rows) : undefined));
 
   const virtuoso = useRef(null);
   const scroller = useRef(null);
@@ -212,7 +214,7 @@ export function MessageList({
         components={COMPONENTS}
         computeItemKey={(_, row) => row.key}
         firstItemIndex={firstItemIndex}
-        initialTopMostItemIndex={laidOut ? startAt(rows) : undefined}
+        initialTopMostItemIndex={initialLocation}
         followOutput={followOutput}
         atBottomThreshold={BOTTOM_SLACK}
         atBottomStateChange={setAtBottom}
