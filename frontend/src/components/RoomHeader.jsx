@@ -14,12 +14,16 @@ const Wrap = styled.div`
   border-bottom: 1px solid ${(p) => p.theme.border};
   .top { display: flex; flex-wrap: wrap; align-items: center; gap: 8px; }
   h2 { flex: 1; min-width: 8rem; margin: 0; font-size: 1.1rem; overflow-wrap: anywhere; }
-  h2:focus { outline: none; }
-  h2:focus-visible { outline: 3px solid ${(p) => p.theme.focus}; outline-offset: 2px; }
+  h2:focus { outline: none; } /* focused by script on a phone (never by Tab): no ring */
   .back { display: none; }
   @media (max-width: ${(p) => p.theme.narrow}) { .back { display: inline-block; } }
   .mute[aria-pressed='true'] { background: ${(p) => p.theme.pressed}; border-color: ${(p) => p.theme.primary}; }
-  .icon { font-family: ${(p) => p.theme.emojiFont}; }
+  .icon { font-family: ${(p) => p.theme.emojiFont}; margin-right: 6px; }
+  @media (max-width: ${(p) => p.theme.narrow}) {
+    padding: 6px 10px;
+    .top button { min-height: 36px; padding: 0 10px; }
+    .members { margin: 2px 0 4px; }
+  }
   .members { margin: 4px 0 8px; font-size: 0.85rem; color: ${(p) => p.theme.muted}; overflow-wrap: anywhere; }
   .member { display: inline-flex; align-items: center; gap: 4px; white-space: nowrap; }
   .member[data-online='true'] { color: ${(p) => p.theme.text}; }
@@ -137,7 +141,7 @@ export function RoomHeader({ room, me, presence = {}, onInvite, onLeave }) {
           onClick={() => mutes.toggleMute(room.roomId)}
         >
           <span className="icon" aria-hidden="true">
-            {muted ? '🔕' : '🔔'}{' '}
+            {muted ? '🔕' : '🔔'}
           </span>
           Mute
         </Button>
