@@ -5,6 +5,7 @@ import { describe, it, expect, vi, beforeEach, afterEach } from 'vitest';
 import { act, cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
 import { MemoryRouter } from 'react-router-dom';
 import { FakeSocket } from './test/fakeSocket.js';
+import { AllRows } from './test/virtuoso.jsx';
 import './test/matchers.js';
 
 const h = vi.hoisted(() => ({ socket: null }));
@@ -48,6 +49,7 @@ async function openRoom(history, { creator = 'bob' } = {}) {
     <MemoryRouter initialEntries={['/rooms/r1']} future={{ v7_startTransition: true, v7_relativeSplatPath: true }}>
       <App />
     </MemoryRouter>,
+    { wrapper: AllRows },
   );
   act(() => h.socket.connect());
   await waitFor(() => expect(messages()).toHaveLength(history.length));

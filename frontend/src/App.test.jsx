@@ -3,6 +3,7 @@ import { describe, it, expect, vi, beforeEach, afterEach } from 'vitest';
 import { act, cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
 import { MemoryRouter } from 'react-router-dom';
 import { FakeSocket } from './test/fakeSocket.js';
+import { AllRows } from './test/virtuoso.jsx';
 import './test/matchers.js';
 
 const h = vi.hoisted(() => ({ socket: null, ioArgs: null }));
@@ -46,6 +47,7 @@ function renderAt(path) {
     <MemoryRouter initialEntries={[path]} future={{ v7_startTransition: true, v7_relativeSplatPath: true }}>
       <App />
     </MemoryRouter>,
+    { wrapper: AllRows },
   );
 }
 

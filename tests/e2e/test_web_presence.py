@@ -89,7 +89,7 @@ async def test_unread_new_messages_line_and_presence(
     await weekend_b.click()
     marker = page_b.get_by_test_id("new-messages-marker")
     await expect(marker).to_be_visible()
-    await expect(page_b.locator('[data-testid="new-messages-marker"] + li')).to_contain_text(
+    await expect(page_b.locator('[data-testid="new-messages-marker"] + [data-testid="message"]')).to_contain_text(
         WEEKEND[0]
     )
     await expect(weekend_b.get_by_test_id("unread-badge")).to_have_count(0)

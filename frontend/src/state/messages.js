@@ -132,9 +132,22 @@ export function historyLoaded(room, messages, limit) {
   };
 }
 
-/** An older page fetched with before=<oldestSeq>. */
+/**
+ * An older page fetched with before=<oldestSeq>: merged in front, deduped. A short page means
+ * the room's first message is held; so does a full page that brought nothing older (a server
+ * ignoring `before` would otherwise be asked again forever).
+ */
 export function olderLoaded(room, messages, limit) {
-  return { ...mergeMessages(room, messages), hasMoreOlder: messages.length >= limit };
+  const next = mergeMessages(room, messages);
+  const before = oldestSeq(room);
+  const after = oldestSeq(next);
+  const gotOlder = before === null ? after !== null : after !== null && after < before;
+  return { ...next, hasMoreOlder: messages.length >= limit && gotOlder };
+}
+
+/** The first message of the room is held (or the room has none): nothing older to load. */
+export function reachedStart(room) {
+  return Boolean(room?.loaded) && !room.hasMoreOlder;
 }
 
 /** A catch-up page fetched with after=<syncedSeq>: contiguous, so it advances the cursor. */
