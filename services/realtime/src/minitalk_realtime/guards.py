@@ -38,6 +38,7 @@ from engineio import packet as eio_packet
 from engineio.async_drivers import asgi as eio_asgi
 from socketio import packet as sio_packet
 
+from . import frames
 from .mistakes import Mistakes
 
 log = logging.getLogger("minitalk.realtime.guards")
@@ -67,10 +68,13 @@ class GuardedServer(socketio.AsyncServer):  # type: ignore[misc]
         self.mistakes = mistakes
         self._connect_deadline_s = connect_deadline_s
         self._connecting: set[str] = set()
+        frames.install()
         bound_outgoing()
         eio: Any = self.eio
         eio.minitalk_max_outgoing = max_outgoing_bytes
         eio.minitalk_mistakes = mistakes
+        eio.minitalk_flusher = frames.Flusher()
+        eio.minitalk_overflow = _drop
         eio._async = {**eio._async, "websocket": GuardedWebSocket}
 
     async def _handle_eio_connect(self, eio_sid: str, environ: Any) -> None:
@@ -135,7 +139,7 @@ async def _closed(sock: Any) -> None:
     """Engine.IO's close only queues a CLOSE packet and waits for the client to hang up; the
     ``None`` after it ends the writer, which closes the WebSocket (or the pending long-poll)."""
     await sock.close(wait=False, abort=False)
-    sock.queue.put_nowait(None)
+    frames.end(sock)
 
 
 class GuardedWebSocket(eio_asgi.WebSocket):  # type: ignore[misc]
@@ -174,6 +178,11 @@ def bound_outgoing() -> None:
     library_send, library_poll = socket_class.send, socket_class.poll
 
     async def send(self: Any, pkt: eio_packet.Packet) -> None:
+        sink = self.minitalk_sink  # on a WebSocket: frames.py writes it, bounded there
+        if sink is not None:
+            if await self.check_ping_timeout():  # what the library's send checks first
+                sink.send(pkt)
+            return
         limit = getattr(self.server, "minitalk_max_outgoing", None)
         if limit is not None:
             if getattr(self, "minitalk_dropped", False):
@@ -211,6 +220,7 @@ def _drop(sock: Any, queued: int) -> None:
             queue.get_nowait()
             queue.task_done()
     sock.minitalk_queued = 0
+    sock.minitalk_sink = None
     queue.put_nowait(None)  # ends the writer (WebSocket) or the pending long-poll
     ws = getattr(sock, "minitalk_ws", None)
     if ws is not None:
