@@ -178,4 +178,7 @@ def main() -> None:
             # socket, where frames.py writes one room frame to every member (and zlib's
             # state costs ~40 KB per socket that negotiates it: browsers do)
             ws_per_message_deflate=False,
+            # Engine.IO pings every socket already (pings.py); uvicorn's own WebSocket pings
+            # were a second timer and frame pair per socket every 20 s
+            ws_ping_interval=None,
         )
