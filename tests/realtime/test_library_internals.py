@@ -4,6 +4,11 @@ upgrade that changes them fails here, loudly, instead of in production.
 - ``RoomEmitter`` (sockets.py) encodes a packet once and queues it on each recipient with
   ``AsyncServer._send_eio_packet(eio_sid, packet)``, finding them with
   ``manager.get_participants(namespace, room)``;
+- ``frames.install`` replaces ``engineio.async_socket.AsyncSocket._websocket_handler`` with a
+  copy that writes through a ``FrameSink``, and the sink writes to uvicorn's
+  ``WebSocketsSansIOProtocol`` transport, reading its ``transport``, ``close_sent``,
+  ``disconnected`` and ``conn.extensions`` (a connection without them keeps the library's
+  writer: ``frames.sink_for``);
 - ``pings.spread_first_pings`` replaces ``engineio.async_socket.AsyncSocket._send_ping`` with a
   copy of it that waits a random share of the interval first: its body must stay what the copy
   reproduces.
@@ -20,12 +25,14 @@ from importlib.metadata import version
 
 import socketio
 from engineio import async_socket, packet
-from minitalk_realtime import pings
+from minitalk_realtime import frames, pings
+from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
 #: sha256 (first 16 hex) of the sources this code was written against.
 REVIEWED = {
     "engineio.async_socket.AsyncSocket._send_ping": "67db82a704ea49d0",
     "socketio.AsyncServer._send_eio_packet": "64cf72a2ab7d75b1",
+    "engineio.async_socket.AsyncSocket._websocket_handler": "27f120df4d717a24",
 }
 
 
@@ -74,3 +81,33 @@ def test_handle_event_takes_the_event_as_guards_expects() -> None:
     assert params == ["self", "eio_sid", "namespace", "id", "data"], (
         "AsyncServer._handle_event changed: re-read it before trusting GuardedServer"
     )
+
+
+def test_websocket_handler_is_as_reviewed() -> None:
+    """``frames.handle`` is the library's handler with a sink in place of its writer task."""
+    frames.install()  # idempotent; keeps the library's handler
+    socket_class = async_socket.AsyncSocket
+    assert socket_class._websocket_handler is frames.handle
+    library = socket_class._minitalk_library_websocket_handler
+    assert list(inspect.signature(library).parameters) == ["self", "ws"]
+    assert digest(library) == REVIEWED["engineio.async_socket.AsyncSocket._websocket_handler"], (
+        "AsyncSocket._websocket_handler changed: re-read it and update frames.handle"
+    )
+
+
+def test_uvicorn_websocket_protocol_has_what_sinks_read() -> None:
+    source = inspect.getsource(WebSocketsSansIOProtocol)
+    for attribute in ("self.transport", "self.close_sent", "self.disconnected", "self.conn"):
+        assert attribute in source, f"uvicorn's protocol has no {attribute}: re-read frames.py"
+    assert "ServerProtocol(" in source  # websockets' sans-I/O protocol: ``conn.extensions``
+
+
+def test_a_text_frame_is_an_unmasked_final_text_frame() -> None:
+    """RFC 6455 5.2: FIN + opcode 1, then the length (7 bits, or 126 + 16 bits, or 127 + 64
+    bits), no mask from a server, then the UTF-8 payload."""
+    for text, head in (
+        ('42["message",{}]', bytes([0x81, 16])),
+        ("é" * 100, bytes([0x81, 126, 0, 200])),
+        ("y" * 70_000, bytes([0x81, 127]) + (70_000).to_bytes(8, "big")),
+    ):
+        assert frames.text_frame(text) == head + text.encode()

@@ -127,8 +127,13 @@ def sink_for(ws: Any, sock: Any) -> FrameSink | None:
     protocol: Any = getattr(getattr(ws, "asgi_send", None), "__self__", None)
     if type(protocol).__name__ != "WebSocketsSansIOProtocol":
         return None
-    if getattr(protocol.conn, "extensions", None) or getattr(protocol, "transport", None) is None:
-        return None  # a negotiated extension (compression) changes every frame
+    try:  # what the sink reads (tests/realtime/test_library_internals.py)
+        usable = protocol.transport is not None and not protocol.conn.extensions
+        usable = usable and not (protocol.close_sent or protocol.disconnected)
+    except AttributeError:  # another uvicorn: the library's writer, as before
+        return None
+    if not usable:  # a negotiated extension (compression) changes every frame
+        return None
     server = sock.server
     return FrameSink(
         protocol,
@@ -155,6 +160,7 @@ def install() -> None:
     if getattr(socket_class, "_minitalk_frames", False):
         return
     socket_class.minitalk_sink = None
+    socket_class._minitalk_library_websocket_handler = socket_class._websocket_handler
     socket_class._websocket_handler = handle
     socket_class._minitalk_frames = True
 
