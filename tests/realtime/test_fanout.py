@@ -11,6 +11,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 
 from nats.js import JetStreamContext
+from websockets.exceptions import ConnectionClosed
 
 from .clients import Client
 from .conftest import StartRealtime, create_room
@@ -98,3 +99,29 @@ async def test_a_socket_gone_mid_fanout_costs_the_others_nothing(
     ack = await back.send("r1", "back again")
     await bob.wait_until(lambda: ack["id"] in [m["id"] for m in bob.messages("r1")])
     await back.wait_until(lambda: [m["id"] for m in back.messages("r1")] == [ack["id"]])
+
+
+async def test_a_websocket_that_stops_answering_pings_is_closed(
+    js: JetStreamContext,
+    start_realtime: StartRealtime,
+    open_client: OpenClient,
+    make_token: Token,
+) -> None:
+    """No timer per received frame: Engine.IO's ping timeout closes the socket, and with it the
+    WebSocket; the room goes on for the others."""
+    await create_room(js, "r1", ("alice", "bob"))
+    url = start_realtime(MINITALK_PING_INTERVAL_S="1", MINITALK_PING_TIMEOUT_S="1")
+    silent = await RawSocket.connect(url, make_token("bob"))
+    await silent.login()
+    alice = await open_client(url, "alice")
+
+    async def closed() -> bool:  # reads, never answers a ping
+        try:
+            while True:
+                await silent.ws.recv()
+        except ConnectionClosed:
+            return True
+
+    assert await asyncio.wait_for(closed(), 15)
+    ack = await alice.send("r1", "still here")
+    await alice.wait_until(lambda: [m["id"] for m in alice.messages("r1")] == [ack["id"]])

@@ -19,8 +19,10 @@ connection, and every polling one, keeps python-engineio's queue and writer. A c
 reading is dropped once its transport holds more than ``max_outgoing_bytes`` (``guards.py``).
 
 ``install`` replaces ``AsyncSocket._websocket_handler`` (python-engineio 4.15) with ``handle``,
-the library's handler with the sink instead of the writer task, and one ``asyncio.timeout``
-instead of a task plus ``wait_for`` per received frame.
+the library's handler with the sink instead of the writer task, and without its task plus
+``wait_for`` (a timer) per received frame: a client that goes silent misses Engine.IO's pings,
+Engine.IO closes its socket, and ``end`` then closes the WebSocket (``guards.py`` calls it on
+every server-side disconnect), which ends the handler.
 """
 
 from __future__ import annotations
@@ -191,11 +193,9 @@ async def handle(self: Any, ws: Any) -> None:
         self.minitalk_sink = sink
     self.server.logger.info("%s: Upgrade to websocket successful", self.sid)
 
-    timeout = self.server.ping_interval + self.server.ping_timeout
-    while True:
+    while True:  # no timer per frame: see ``end``
         try:
-            async with asyncio.timeout(timeout):
-                p = await websocket_wait()
+            p = await websocket_wait()
         except (Exception, asyncio.CancelledError):
             break
         if p is None:  # connection closed by client

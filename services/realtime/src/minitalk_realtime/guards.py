@@ -83,6 +83,9 @@ class GuardedServer(socketio.AsyncServer):  # type: ignore[misc]
         loop.call_later(self._connect_deadline_s, self._check_connected, eio_sid)
 
     async def _handle_eio_disconnect(self, eio_sid: str, reason: Any) -> None:
+        sock = self.eio.sockets.get(eio_sid)
+        if sock is not None and sock.minitalk_sink is not None:
+            frames.end(sock)  # closed here (ping timeout, logout, ...): end its WebSocket too
         await super()._handle_eio_disconnect(eio_sid, reason)
         self.mistakes.forget(eio_sid)
 
