@@ -191,6 +191,7 @@ async def handle(self: Any, ws: Any) -> None:
     else:
         _take_queued(self, sink)
         self.minitalk_sink = sink
+        self.queue = DRAINED  # its own (3 deques and an Event: ~2.5 KB) is never used again
     self.server.logger.info("%s: Upgrade to websocket successful", self.sid)
 
     while True:  # no timer per frame: see ``end``
@@ -253,6 +254,36 @@ async def _upgrade(self: Any, ws: Any, websocket_wait: Callable[[], Any]) -> boo
     self.upgraded = True
     self.upgrading = False
     return True
+
+
+class _Drained:
+    """The queue of every socket on a sink: Engine.IO's code that still meets a socket's queue
+    (``close(wait=True)`` joins it, ``guards._drop`` empties it and puts the writer's ``None``)
+    finds it empty, and what is put in is dropped (nothing reads it: the sink writes)."""
+
+    def empty(self) -> bool:
+        return True
+
+    def qsize(self) -> int:
+        return 0
+
+    def put_nowait(self, item: Any) -> None:
+        return None
+
+    async def put(self, item: Any) -> None:
+        return None
+
+    def get_nowait(self) -> Any:
+        raise asyncio.QueueEmpty
+
+    def task_done(self) -> None:
+        return None
+
+    async def join(self) -> None:
+        return None
+
+
+DRAINED = _Drained()
 
 
 def _take_queued(sock: Any, sink: FrameSink) -> None:

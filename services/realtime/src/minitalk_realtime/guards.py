@@ -39,6 +39,7 @@ from engineio.async_drivers import asgi as eio_asgi
 from socketio import packet as sio_packet
 
 from . import frames
+from .environ import translate_request
 from .mistakes import Mistakes
 
 log = logging.getLogger("minitalk.realtime.guards")
@@ -75,7 +76,11 @@ class GuardedServer(socketio.AsyncServer):  # type: ignore[misc]
         eio.minitalk_mistakes = mistakes
         eio.minitalk_flusher = frames.Flusher()
         eio.minitalk_overflow = _drop
-        eio._async = {**eio._async, "websocket": GuardedWebSocket}
+        eio._async = {
+            **eio._async,
+            "websocket": GuardedWebSocket,
+            "translate_request": translate_request,
+        }
 
     async def _handle_eio_connect(self, eio_sid: str, environ: Any) -> None:
         await super()._handle_eio_connect(eio_sid, environ)
