@@ -9,6 +9,8 @@ upgrade that changes them fails here, loudly, instead of in production.
   ``WebSocketsSansIOProtocol`` transport, reading its ``transport``, ``close_sent``,
   ``disconnected`` and ``conn.extensions`` (a connection without them keeps the library's
   writer: ``frames.sink_for``);
+- ``environ.translate_request`` is the library's ASGI ``translate_request`` with its
+  ``wsgi.input`` class defined once (``GuardedServer`` installs it);
 - ``pings.spread_first_pings`` replaces ``engineio.async_socket.AsyncSocket._send_ping`` with a
   copy of it that waits a random share of the interval first: its body must stay what the copy
   reproduces.
@@ -25,7 +27,8 @@ from importlib.metadata import version
 
 import socketio
 from engineio import async_socket, packet
-from minitalk_realtime import frames, pings
+from engineio.async_drivers import asgi as eio_asgi
+from minitalk_realtime import environ, frames, pings
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
 #: sha256 (first 16 hex) of the sources this code was written against.
@@ -33,6 +36,7 @@ REVIEWED = {
     "engineio.async_socket.AsyncSocket._send_ping": "67db82a704ea49d0",
     "socketio.AsyncServer._send_eio_packet": "64cf72a2ab7d75b1",
     "engineio.async_socket.AsyncSocket._websocket_handler": "27f120df4d717a24",
+    "engineio.async_drivers.asgi.translate_request": "39e74733f1fe46aa",
 }
 
 
@@ -111,3 +115,37 @@ def test_a_text_frame_is_an_unmasked_final_text_frame() -> None:
         ("y" * 70_000, bytes([0x81, 127]) + (70_000).to_bytes(8, "big")),
     ):
         assert frames.text_frame(text) == head + text.encode()
+
+
+async def test_translate_request_is_as_reviewed_and_gives_the_same_environ() -> None:
+    library = eio_asgi.translate_request
+    assert digest(library) == REVIEWED["engineio.async_drivers.asgi.translate_request"], (
+        "engineio's ASGI translate_request changed: re-read it and update environ.py"
+    )
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/socket.io/",
+        "query_string": b"EIO=4&transport=polling&token=t",
+        "headers": [(b"content-type", b"text/plain"), (b"x-a", b"1"), (b"x-a", b"2")],
+    }
+    events = [
+        {"type": "http.request", "body": b"40", "more_body": True},
+        {"type": "http.request", "body": b"{}"},
+    ]
+
+    async def send(message: object) -> None:
+        return None
+
+    environs = []
+    for translate in (library, environ.translate_request):
+        feed = iter(list(events))
+
+        async def receive(feed: object = feed) -> object:
+            return next(feed)  # type: ignore[call-overload]
+
+        got = await translate(scope, receive, send)
+        body = await got.pop("wsgi.input").read()
+        environs.append(({k: v for k, v in got.items() if k != "asgi.receive"}, body))
+    assert environs[0] == environs[1]
+    assert environs[1][1] == b"40{}"

@@ -136,6 +136,9 @@ def sink_for(ws: Any, sock: Any) -> FrameSink | None:
         return None
     if not usable:  # a negotiated extension (compression) changes every frame
         return None
+    # the handshake is done (accepted before this handler runs): uvicorn never reads its
+    # request and response again, ~3 KB of websockets' headers per socket
+    protocol.request = protocol.response = None
     server = sock.server
     return FrameSink(
         protocol,
