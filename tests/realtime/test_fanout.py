@@ -29,7 +29,9 @@ async def test_every_member_socket_gets_each_message_once_whatever_its_transport
 ) -> None:
     await create_room(js, "r1", ("alice", "bob", "carol"))
     await create_room(js, "r2", ("dave", "alice"))
-    url = start_realtime()
+    # short pings: a polling client's own close leaves its pending long-poll to the ping
+    # timeout (python-engineio), which would make this test's teardown wait 45 s per client
+    url = start_realtime(MINITALK_PING_INTERVAL_S="2", MINITALK_PING_TIMEOUT_S="2")
 
     async def connect(username: str, transports: list[str]) -> Client:
         client = Client(username)
