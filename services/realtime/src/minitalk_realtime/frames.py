@@ -64,7 +64,10 @@ class Flusher:
     def flush(self) -> None:
         dirty, self._dirty = self._dirty, []
         for sink in dirty:
-            sink.flush()
+            try:
+                sink.flush()
+            except Exception:  # one connection's failure must not cost the others their frames
+                log.exception("writing to %s failed", getattr(sink.sock, "sid", "?"))
 
 
 class FrameSink:
