@@ -7,6 +7,7 @@ from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from minitalk_common.config import ServiceSettings
 from pydantic import Field, field_validator
 
+from .admission import Bounds
 from .limits import Budget
 from .presence import Timing
 
@@ -31,6 +32,22 @@ class RealtimeSettings(ServiceSettings):
     max_frame_bytes: int = Field(default=65_536, ge=16_384)
     #: How long to wait for JetStream to store a message before telling the sender to retry.
     publish_timeout_s: float = Field(default=5.0, gt=0)
+    #: Admission control of ``send_message`` (``admission.py``): while any of these bounds is
+    #: passed, a send is refused at once with ``{ok: false, error: "server busy, retry in a
+    #: moment", retryAfterMs}`` instead of queueing. Publishes written to JetStream and not yet
+    #: acknowledged, on this process and on one socket (at 1,000 msgs/s a few dozen are in
+    #: flight; the per-socket bound keeps one client from taking the process's share).
+    max_in_flight_publishes: int = Field(default=1000, ge=1)
+    max_in_flight_per_socket: int = Field(default=100, ge=1)
+    #: Longest wait of the oldest unacknowledged publish (a PubAck takes ~1-5 ms when NATS
+    #: keeps up).
+    max_publish_wait_ms: float = Field(default=500.0, gt=0)
+    #: Longest lateness of the event loop (a process out of CPU; ~1-20 ms when it keeps up).
+    max_loop_lag_ms: float = Field(default=200.0, gt=0)
+    #: Longest time a message this process stored may wait for its live delivery here.
+    max_delivery_lag_ms: float = Field(default=1000.0, gt=0)
+    #: ``retryAfterMs`` of a busy refusal (each refusal draws from 50-150 % of it).
+    busy_retry_after_ms: int = Field(default=1000, ge=1)
     #: Idle heartbeat of the consumer that follows the MESSAGES stream (the hub's ``Feed``,
     #: ``minitalk_common.feed``): with neither a message nor a heartbeat for three of them
     #: (``STALL_HEARTBEATS``) while no message is being handled, the consumer is made again
@@ -130,6 +147,17 @@ class RealtimeSettings(ServiceSettings):
             "edit": Budget(self.edit_rate_per_s, self.edit_burst),
             "react": Budget(self.react_rate_per_s, self.react_burst),
         }
+
+    def admission(self) -> Bounds:
+        """The bounds of admission control (``admission.py``)."""
+        return Bounds(
+            in_flight=self.max_in_flight_publishes,
+            per_socket=self.max_in_flight_per_socket,
+            publish_wait_s=self.max_publish_wait_ms / 1000,
+            loop_lag_s=self.max_loop_lag_ms / 1000,
+            delivery_lag_s=self.max_delivery_lag_ms / 1000,
+            retry_after_ms=self.busy_retry_after_ms,
+        )
 
     def presence(self) -> Timing:
         """The presence timings (``presence.py``)."""

@@ -30,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import socketio
@@ -51,6 +52,10 @@ _EIO_TYPES = frozenset("0123456")
 #: so (``42["disconnect"]``) would run them. Such an event is handed on as an unknown one.
 _RESERVED_EVENTS = frozenset(("connect", "disconnect", "connect_error"))
 
+#: An event answered later: ``handler(sid, eio_sid, ack_id, payload)`` returns before its
+#: answer, which it sends itself with ``GuardedServer.send_ack`` (``ack_id`` None: not asked).
+LaterHandler = Callable[[str, str, int | None, Any], Awaitable[None]]
+
 
 class GuardedServer(socketio.AsyncServer):  # type: ignore[misc]
     """``socketio.AsyncServer`` with the bounds of this module's doc."""
@@ -67,6 +72,9 @@ class GuardedServer(socketio.AsyncServer):  # type: ignore[misc]
         self.mistakes = mistakes
         self._connect_deadline_s = connect_deadline_s
         self._connecting: set[str] = set()
+        #: Events of the default namespace answered later (``LaterHandler``), by name: the
+        #: socket's next event is handled while this one waits (``send_message``).
+        self.answered_later: dict[str, LaterHandler] = {}
         bound_outgoing()
         eio: Any = self.eio
         eio.minitalk_max_outgoing = max_outgoing_bytes
@@ -93,6 +101,21 @@ class GuardedServer(socketio.AsyncServer):  # type: ignore[misc]
         if data and data[0] in _RESERVED_EVENTS:
             data = [f"reserved:{data[0]}", *data[1:]]  # answered by the catch-all: unknown event
         await super()._handle_event(eio_sid, namespace, id, data)
+
+    async def _handle_event_internal(
+        self, server: Any, sid: str, eio_sid: str, data: Any, namespace: Any, id: Any
+    ) -> None:
+        name = data[0]
+        later = self.answered_later.get(name) if isinstance(name, str) else None
+        if later is None or namespace != "/":
+            await super()._handle_event_internal(server, sid, eio_sid, data, namespace, id)
+            return
+        await later(sid, eio_sid, id, data[1] if len(data) > 1 else None)
+
+    async def send_ack(self, eio_sid: str, ack_id: int, data: Any) -> None:
+        """The acknowledgement ``data`` of event ``ack_id`` (default namespace)."""
+        pkt = self.packet_class(sio_packet.ACK, namespace="/", id=ack_id, data=[data])
+        await self._send_packet(eio_sid, pkt)
 
     async def _handle_eio_message(self, eio_sid: str, data: Any) -> None:
         sock = self.eio.sockets.get(eio_sid)
