@@ -12,8 +12,10 @@ the process is behind (each a setting, ``config.py``):
   client cannot take the process's whole bound);
 - **publish wait**: the oldest of them has waited more than ``max_publish_wait_ms`` for its
   PubAck (NATS or JetStream is slow: a standing queue, not a burst);
-- **event loop lag**: a timer due every ``LAG_TICK_S`` ran more than ``max_loop_lag_ms`` late
-  (the process is out of CPU: everything it does, pongs included, waits that long);
+- **event loop lag**: a timer due every ``LAG_TICK_S`` ran more than ``max_loop_lag_ms`` late,
+  ``LAG_TICKS`` times in a row (the process is out of CPU: everything it does, pongs
+  included, waits that long; one late tick - a collection, a preempted process - is not
+  enough);
 - **delivery lag**: a message this process stored more than ``max_delivery_lag_ms`` ago has not
   been delivered by its live feed yet (the fan-out is behind what is stored).
 
@@ -43,8 +45,9 @@ log = logging.getLogger("minitalk.realtime.admission")
 
 #: What a refused sender reads: the ack's ``error`` (and the ``error`` event's ``message``).
 BUSY = "server busy, retry in a moment"
-#: Seconds between two event loop lag measurements.
+#: Seconds between two event loop lag measurements, and how many in a row must be late.
 LAG_TICK_S = 0.05
+LAG_TICKS = 3
 #: Own stored messages remembered until delivered (beyond it the oldest are forgotten).
 MAX_TRACKED = 100_000
 
@@ -77,8 +80,7 @@ class Admission:
         self._per_socket: dict[str, int] = {}
         #: (seq, monotonic time acked) of this process's stored messages not yet delivered.
         self._stored: deque[tuple[int, float]] = deque()
-        self._lag = 0.0
-        self._next_tick = time.monotonic() + LAG_TICK_S
+        self._lags: deque[float] = deque([0.0], maxlen=LAG_TICKS)
         self._busy_since: float | None = None
         #: Sends refused since the process started, by reason.
         self.refused: dict[str, int] = {}
@@ -114,7 +116,7 @@ class Admission:
             return "publishes in flight on one socket"
         if publisher.oldest_age(now) > b.publish_wait_s:
             return "publish wait"
-        if max(self._lag, now - self._next_tick) > b.loop_lag_s:
+        if min(self._lags) > b.loop_lag_s:
             return "event loop lag"
         if self._delivery_lag(now) > b.delivery_lag_s:
             return "delivery lag"
@@ -145,6 +147,6 @@ class Admission:
     async def run(self) -> None:
         """Measure the event loop's lag (until cancelled)."""
         while True:
-            self._next_tick = time.monotonic() + LAG_TICK_S
+            due = time.monotonic() + LAG_TICK_S
             await asyncio.sleep(LAG_TICK_S)
-            self._lag = max(0.0, time.monotonic() - self._next_tick)
+            self._lags.append(time.monotonic() - due)
