@@ -39,6 +39,9 @@ class RealtimeSettings(ServiceSettings):
     #: flight; the per-socket bound keeps one client from taking the process's share).
     max_in_flight_publishes: int = Field(default=1000, ge=1)
     max_in_flight_per_socket: int = Field(default=100, ge=1)
+    #: Bytes a socket's client sent that may wait unread (its events this process is behind
+    #: on: a send is ~150-250 bytes).
+    max_unread_bytes_per_socket: int = Field(default=4096, ge=0)
     #: Longest wait of the oldest unacknowledged publish (a PubAck takes ~1-5 ms when NATS
     #: keeps up).
     max_publish_wait_ms: float = Field(default=500.0, gt=0)
@@ -153,6 +156,7 @@ class RealtimeSettings(ServiceSettings):
         return Bounds(
             in_flight=self.max_in_flight_publishes,
             per_socket=self.max_in_flight_per_socket,
+            unread_bytes=self.max_unread_bytes_per_socket,
             publish_wait_s=self.max_publish_wait_ms / 1000,
             loop_lag_s=self.max_loop_lag_ms / 1000,
             delivery_lag_s=self.max_delivery_lag_ms / 1000,

@@ -29,7 +29,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import logging
+import struct
+import termios
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -112,6 +115,13 @@ class GuardedServer(socketio.AsyncServer):  # type: ignore[misc]
             return
         await later(sid, eio_sid, id, data[1] if len(data) > 1 else None)
 
+    def unread_bytes(self, sid: str) -> int:
+        """What socket ``sid``'s client sent that waits unread (``GuardedWebSocket``)."""
+        eio_sid = self.manager.eio_sid_from_sid(sid, "/")
+        sock = self.eio.sockets.get(eio_sid) if eio_sid is not None else None
+        ws = getattr(sock, "minitalk_ws", None)
+        return ws.unread_bytes() if isinstance(ws, GuardedWebSocket) else 0
+
     async def send_ack(self, eio_sid: str, ack_id: int, data: Any) -> None:
         """The acknowledgement ``data`` of event ``ack_id`` (default namespace)."""
         pkt = self.packet_class(sio_packet.ACK, namespace="/", id=ack_id, data=[data])
@@ -161,6 +171,9 @@ async def _closed(sock: Any) -> None:
     sock.queue.put_nowait(None)
 
 
+_FOUR = b"\0\0\0\0"
+
+
 class GuardedWebSocket(eio_asgi.WebSocket):  # type: ignore[misc]
     """Engine.IO's ASGI WebSocket that knows its socket (to abort it) and refuses text frames
     Engine.IO cannot parse, instead of letting its parser raise into uvicorn."""
@@ -169,6 +182,7 @@ class GuardedWebSocket(eio_asgi.WebSocket):  # type: ignore[misc]
         super().__init__(handler, server)
         self._server = server
         self._sid = "?"
+        self._fd: int | None = None
         sock = getattr(handler, "__self__", None)
         if isinstance(sock, async_socket.AsyncSocket):
             sock.minitalk_ws = self
@@ -180,6 +194,21 @@ class GuardedWebSocket(eio_asgi.WebSocket):  # type: ignore[misc]
             self._server.minitalk_mistakes.note(self._sid, "malformed frame %.80r", data)
             raise OSError("malformed Engine.IO frame")
         return data
+
+    def unread_bytes(self) -> int:
+        """Bytes its client sent that wait unread in the kernel (``FIONREAD``): how far the
+        socket's events are behind (uvicorn reads the next one only once the last is handled).
+        0 when unknown."""
+        if self._fd is None:
+            transport = getattr(getattr(self.asgi_send, "__self__", None), "transport", None)
+            sock = transport.get_extra_info("socket") if transport is not None else None
+            self._fd = sock.fileno() if sock is not None else -1
+        if self._fd < 0:
+            return 0
+        try:
+            return int(struct.unpack("i", fcntl.ioctl(self._fd, termios.FIONREAD, _FOUR))[0])
+        except OSError:
+            return 0
 
     def abort(self) -> None:
         """Drop the connection now, whatever is still to be written (uvicorn's transport)."""

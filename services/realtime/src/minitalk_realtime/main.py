@@ -112,7 +112,9 @@ def build_app(settings: RealtimeSettings) -> Any:
             publisher = Publisher(nc, settings.publish_timeout_s)
             await publisher.start()
             stack.push_async_callback(publisher.close)
-            admission = Admission(settings.admission(), publisher, lambda: hub.live.last)
+            admission = Admission(
+                settings.admission(), publisher, lambda: hub.live.last, sio.unread_bytes
+            )
             admitting = asyncio.create_task(admission.run())
             stack.callback(admitting.cancel)
             sender = MessageSender(js, publisher, admission)

@@ -24,6 +24,7 @@ from opentelemetry import trace
 from socketio import packet as sio_packet
 
 from . import fastjson, guards, payloads, pings
+from .admission import Busy
 from .config import RealtimeSettings
 from .errors import Internal, NotReady, RealtimeError, error_ack, error_event
 from .expiry import TokenWatch
@@ -136,7 +137,11 @@ class Answer:
             await self._sio.send_ack(self._eio_sid, self._ack_id, ack)
 
     async def refuse(self, exc: RealtimeError) -> None:
-        await self._sio.emit("error", error_event(exc), to=self._sid)
+        """The ack ``{ok: false, error}``, and the ``error`` event unless the refusal is a
+        ``Busy`` that has its ack (an overloaded process writes one frame per refusal, not
+        two)."""
+        if self._ack_id is None or not isinstance(exc, Busy):
+            await self._sio.emit("error", error_event(exc), to=self._sid)
         await self(error_ack(exc))
 
 
