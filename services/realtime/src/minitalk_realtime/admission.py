@@ -54,6 +54,8 @@ BUSY = "server busy, retry in a moment"
 #: Seconds between two event loop lag measurements, and how many in a row must be late.
 LAG_TICK_S = 0.05
 LAG_TICKS = 3
+#: At most one "busy" log line per this many seconds (it sums up what was refused meanwhile).
+BUSY_LOG_S = 10.0
 #: Own stored messages remembered until delivered (beyond it the oldest are forgotten).
 MAX_TRACKED = 100_000
 
@@ -96,6 +98,7 @@ class Admission:
         self._stored: deque[tuple[int, float]] = deque()
         self._lags: deque[float] = deque([0.0], maxlen=LAG_TICKS)
         self._busy_since: float | None = None
+        self._told_at = -BUSY_LOG_S  # when the last "busy" line was logged
         #: Sends refused since the process started, by reason.
         self.refused: dict[str, int] = {}
 
@@ -151,13 +154,16 @@ class Admission:
         self.refused[reason] = self.refused.get(reason, 0) + 1
         if self._busy_since is None:
             self._busy_since = now
-            log.warning("busy (%s): refusing sends", reason)
+        if now - self._told_at >= BUSY_LOG_S:
+            self._told_at = now
+            log.warning("busy (%s): refusing sends; refused so far: %s", reason, self.refused)
         retry = self.bounds.retry_after_ms
         raise Busy(max(1, round(retry * random.uniform(0.5, 1.5))))
 
     def _recovered(self, now: float) -> None:
         assert self._busy_since is not None
-        log.info("accepting sends again after %.1f s busy", now - self._busy_since)
+        if now - self._busy_since >= 1.0:  # not for each socket that caught up
+            log.info("accepting sends again after %.1f s busy", now - self._busy_since)
         self._busy_since = None
 
     async def run(self) -> None:
