@@ -26,6 +26,8 @@ from minitalk_realtime import pings
 REVIEWED = {
     "engineio.async_socket.AsyncSocket._send_ping": "67db82a704ea49d0",
     "socketio.AsyncServer._send_eio_packet": "64cf72a2ab7d75b1",
+    "socketio.AsyncServer._handle_event_internal": "472e8b723a12d507",
+    "engineio.async_socket.AsyncSocket.check_ping_timeout": "77616d5ca7809257",
 }
 
 
@@ -74,3 +76,27 @@ def test_handle_event_takes_the_event_as_guards_expects() -> None:
     assert params == ["self", "eio_sid", "namespace", "id", "data"], (
         "AsyncServer._handle_event changed: re-read it before trusting GuardedServer"
     )
+
+
+def test_event_dispatch_and_ping_timeout_are_as_reviewed() -> None:
+    """guards.GuardedServer answers ``send_message`` later by overriding
+    ``_handle_event_internal`` (and sends the ACK with ``_send_packet``), and moves
+    ``last_ping`` when an event arrives, which ``check_ping_timeout`` reads (issue 18)."""
+    handle = socketio.AsyncServer._handle_event_internal
+    assert list(inspect.signature(handle).parameters) == [
+        "self",
+        "server",
+        "sid",
+        "eio_sid",
+        "data",
+        "namespace",
+        "id",
+    ]
+    assert digest(handle) == REVIEWED["socketio.AsyncServer._handle_event_internal"], (
+        "AsyncServer._handle_event_internal changed: re-read it before trusting answered_later"
+    )
+    check = async_socket.AsyncSocket.check_ping_timeout
+    assert digest(check) == REVIEWED["engineio.async_socket.AsyncSocket.check_ping_timeout"], (
+        "AsyncSocket.check_ping_timeout changed: re-read it before moving last_ping in guards"
+    )
+    assert inspect.iscoroutinefunction(socketio.AsyncServer._send_packet)
