@@ -16,6 +16,9 @@ the process is behind (each a setting, ``config.py``):
   nginx, and in the client), where no other bound sees them: without this one a socket's sends
   waited 10-25 s at 4,000 msgs/s offered while every other bound looked fine. Refusing is much
   cheaper than storing and fanning out, so the socket catches up, and its pongs get through;
+- **queued output**: more than ``max_queued_out_bytes`` wait to be written to this process's
+  sockets (summed every ``LAG_TICK_S``): the live feed keeps up, the writers do not (at 4,000
+  msgs/s offered deliveries queued 30 s while the feed was current);
 - **publish wait**: the oldest of them has waited more than ``max_publish_wait_ms`` for its
   PubAck (NATS or JetStream is slow: a standing queue, not a burst);
 - **event loop lag**: a timer due every ``LAG_TICK_S`` ran more than ``max_loop_lag_ms`` late,
@@ -71,6 +74,7 @@ class Bounds:
     in_flight: int
     per_socket: int
     unread_bytes: int
+    queued_out_bytes: int
     publish_wait_s: float
     loop_lag_s: float
     delivery_lag_s: float
@@ -88,9 +92,12 @@ class Admission:
         publisher: Publisher,
         delivered: Callable[[], int],
         unread: Callable[[str], int],
+        queued_out: Callable[[], int],
     ) -> None:
         self.bounds = bounds
         self._unread = unread
+        self._queued_out = queued_out
+        self._out = 0  # queued_out() at the last tick
         self._publisher = publisher
         self._delivered = delivered
         self._per_socket: dict[str, int] = {}
@@ -133,6 +140,8 @@ class Admission:
             return "publishes in flight on one socket"
         if self._unread(sid) > b.unread_bytes:
             return "unread input"
+        if self._out > b.queued_out_bytes:
+            return "queued output"
         if publisher.oldest_age(now) > b.publish_wait_s:
             return "publish wait"
         if min(self._lags) > b.loop_lag_s:
@@ -172,3 +181,4 @@ class Admission:
             due = time.monotonic() + LAG_TICK_S
             await asyncio.sleep(LAG_TICK_S)
             self._lags.append(time.monotonic() - due)
+            self._out = self._queued_out()

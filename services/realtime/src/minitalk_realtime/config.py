@@ -42,6 +42,10 @@ class RealtimeSettings(ServiceSettings):
     #: Bytes a socket's client sent that may wait unread (its events this process is behind
     #: on: a send is ~150-250 bytes).
     max_unread_bytes_per_socket: int = Field(default=4096, ge=0)
+    #: Bytes queued for writing over all sockets (deliveries the writers are behind on; at
+    #: 1,000 msgs/s a few KB). Non-reading clients count until each is dropped at
+    #: ``max_outgoing_bytes``.
+    max_queued_out_bytes: int = Field(default=2_097_152, ge=0)
     #: Longest wait of the oldest unacknowledged publish (a PubAck takes ~1-5 ms when NATS
     #: keeps up).
     max_publish_wait_ms: float = Field(default=500.0, gt=0)
@@ -157,6 +161,7 @@ class RealtimeSettings(ServiceSettings):
             in_flight=self.max_in_flight_publishes,
             per_socket=self.max_in_flight_per_socket,
             unread_bytes=self.max_unread_bytes_per_socket,
+            queued_out_bytes=self.max_queued_out_bytes,
             publish_wait_s=self.max_publish_wait_ms / 1000,
             loop_lag_s=self.max_loop_lag_ms / 1000,
             delivery_lag_s=self.max_delivery_lag_ms / 1000,

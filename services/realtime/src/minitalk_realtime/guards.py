@@ -123,6 +123,10 @@ class GuardedServer(socketio.AsyncServer):  # type: ignore[misc]
             return
         await later(sid, eio_sid, id, data[1] if len(data) > 1 else None)
 
+    def queued_out_bytes(self) -> int:
+        """Bytes queued for writing over all this process's sockets (``bound_outgoing``)."""
+        return sum(getattr(sock, "minitalk_queued", 0) for sock in list(self.eio.sockets.values()))
+
     def unread_bytes(self, sid: str) -> int:
         """What socket ``sid``'s client sent that waits unread (``GuardedWebSocket``)."""
         eio_sid = self.manager.eio_sid_from_sid(sid, "/")
@@ -266,7 +270,8 @@ def _size(pkt: eio_packet.Packet) -> int:
 def _drop(sock: Any, queued: int) -> None:
     """Empty the socket's queue, abort its connection and close it, without waiting."""
     sock.minitalk_dropped = True
-    sock.server.minitalk_mistakes.note(sock.sid, "not reading: %d bytes queued, dropped", queued)
+    # always logged (once per socket), not in the socket's mistakes budget
+    log.warning("client %s not reading: %d bytes queued, dropped", sock.sid, queued)
     queue: asyncio.Queue[Any] = sock.queue
     with contextlib.suppress(asyncio.QueueEmpty, ValueError):
         while True:

@@ -113,7 +113,11 @@ def build_app(settings: RealtimeSettings) -> Any:
             await publisher.start()
             stack.push_async_callback(publisher.close)
             admission = Admission(
-                settings.admission(), publisher, lambda: hub.live.last, sio.unread_bytes
+                settings.admission(),
+                publisher,
+                lambda: hub.live.last,
+                sio.unread_bytes,
+                sio.queued_out_bytes,
             )
             admitting = asyncio.create_task(admission.run())
             stack.callback(admitting.cancel)
