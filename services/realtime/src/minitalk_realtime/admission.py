@@ -11,7 +11,8 @@ the process is behind (each a setting, ``config.py``):
   yet acknowledged on this process, or ``max_in_flight_per_socket`` for the one socket (so one
   client cannot take the process's whole bound);
 - **unread input**: more than ``max_unread_bytes_per_socket`` of what the socket's client sent
-  waits unread in the kernel (``FIONREAD``). uvicorn reads a socket's next frame only once its
+  waits unread in the kernel (``FIONREAD``), continuously for ``max_unread_ms`` (a burst of
+  100 sends is read within that; a backlog is not). uvicorn reads a socket's next frame only once its
   last one is handled, so a process behind on a socket's events leaves them there (and in
   nginx, and in the client), where no other bound sees them: without this one a socket's sends
   waited 10-25 s at 4,000 msgs/s offered while every other bound looked fine. Refusing is much
@@ -74,6 +75,7 @@ class Bounds:
     in_flight: int
     per_socket: int
     unread_bytes: int
+    unread_s: float
     queued_out_bytes: int
     publish_wait_s: float
     loop_lag_s: float
@@ -98,6 +100,8 @@ class Admission:
         self._unread = unread
         self._queued_out = queued_out
         self._out = 0  # queued_out() at the last tick
+        #: sid -> since when its unread input has been over the bound.
+        self._backlogged: dict[str, float] = {}
         self._publisher = publisher
         self._delivered = delivered
         self._per_socket: dict[str, int] = {}
@@ -139,7 +143,11 @@ class Admission:
         if self._per_socket.get(sid, 0) >= b.per_socket:
             return "publishes in flight on one socket"
         if self._unread(sid) > b.unread_bytes:
-            return "unread input"
+            since = self._backlogged.setdefault(sid, now)
+            if now - since > b.unread_s:
+                return "unread input"
+        elif self._backlogged:
+            self._backlogged.pop(sid, None)
         if self._out > b.queued_out_bytes:
             return "queued output"
         if publisher.oldest_age(now) > b.publish_wait_s:
@@ -182,3 +190,5 @@ class Admission:
             await asyncio.sleep(LAG_TICK_S)
             self._lags.append(time.monotonic() - due)
             self._out = self._queued_out()
+            if len(self._backlogged) > MAX_TRACKED:  # sockets closed while backlogged
+                self._backlogged.clear()

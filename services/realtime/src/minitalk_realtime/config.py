@@ -42,6 +42,8 @@ class RealtimeSettings(ServiceSettings):
     #: Bytes a socket's client sent that may wait unread (its events this process is behind
     #: on: a send is ~150-250 bytes).
     max_unread_bytes_per_socket: int = Field(default=4096, ge=0)
+    #: ... for longer than this without a break (a burst is read within it).
+    max_unread_ms: float = Field(default=300.0, ge=0)
     #: Bytes queued for writing over all sockets (deliveries the writers are behind on; at
     #: 1,000 msgs/s a few KB). Non-reading clients count until each is dropped at
     #: ``max_outgoing_bytes``.
@@ -161,6 +163,7 @@ class RealtimeSettings(ServiceSettings):
             in_flight=self.max_in_flight_publishes,
             per_socket=self.max_in_flight_per_socket,
             unread_bytes=self.max_unread_bytes_per_socket,
+            unread_s=self.max_unread_ms / 1000,
             queued_out_bytes=self.max_queued_out_bytes,
             publish_wait_s=self.max_publish_wait_ms / 1000,
             loop_lag_s=self.max_loop_lag_ms / 1000,
