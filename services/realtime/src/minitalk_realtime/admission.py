@@ -12,8 +12,8 @@ the process is behind (each a setting, ``config.py``):
   client cannot take the process's whole bound);
 - **unread input**: more than ``max_unread_bytes_per_socket`` of what the socket's client sent
   waits unread in the kernel (``FIONREAD``), continuously for ``max_unread_ms`` (a burst of
-  100 sends is read within that; a backlog is not). uvicorn reads a socket's next frame only once its
-  last one is handled, so a process behind on a socket's events leaves them there (and in
+  100 sends is read within that; a backlog is not). uvicorn reads a socket's next frame only
+  once its last one is handled, so a process behind on a socket's events leaves them there (and in
   nginx, and in the client), where no other bound sees them: without this one a socket's sends
   waited 10-25 s at 4,000 msgs/s offered while every other bound looked fine. Refusing is much
   cheaper than storing and fanning out, so the socket catches up, and its pongs get through;
