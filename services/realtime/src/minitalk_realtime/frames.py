@@ -91,12 +91,6 @@ class FrameSink:
         protocol = self._protocol
         return not (protocol.close_sent or protocol.disconnected or self._transport.is_closing())
 
-    @property
-    def queued(self) -> int:
-        """Bytes waiting to be written: this turn's frames and the transport's buffer."""
-        buffered: int = self._transport.get_write_buffer_size()
-        return buffered + sum(map(len, self._pending))
-
     def write(self, frame: bytes) -> None:
         """Queue a serialized frame; it leaves at the end of this loop turn."""
         pending = self._pending

@@ -136,13 +136,8 @@ class GuardedServer(socketio.AsyncServer):  # type: ignore[misc]
         await later(sid, eio_sid, id, data[1] if len(data) > 1 else None)
 
     def queued_out_bytes(self) -> int:
-        """Bytes queued for writing over all this process's sockets: the library's queues
-        (``bound_outgoing``) and the WebSocket sinks' buffers (``frames.FrameSink``)."""
-        total = 0
-        for sock in list(self.eio.sockets.values()):
-            sink = getattr(sock, "minitalk_sink", None)
-            total += sink.queued if sink is not None else getattr(sock, "minitalk_queued", 0)
-        return total
+        """Bytes queued for writing over all this process's sockets (``bound_outgoing``)."""
+        return sum(getattr(sock, "minitalk_queued", 0) for sock in list(self.eio.sockets.values()))
 
     def unread_bytes(self, sid: str) -> int:
         """What socket ``sid``'s client sent that waits unread (``GuardedWebSocket``)."""
