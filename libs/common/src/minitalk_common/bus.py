@@ -15,7 +15,6 @@ from nats.js.kv import KeyValue
 
 from . import events, revocation, subjects
 from .config import NatsSettings
-from .publisher import Done, Publisher
 from .telemetry import inject_headers, producer_span
 
 log = logging.getLogger("minitalk.bus")
@@ -158,16 +157,6 @@ async def publish_event(
     with producer_span(subject, event.id):
         inject_headers(hdrs)
         return await js.publish(subject, events.encode(event), timeout=timeout, headers=hdrs)
-
-
-async def send_event(publisher: Publisher, subject: str, event: events.Event, done: Done) -> None:
-    """``publish_event`` pipelined (``publisher.py``): written now, ``done(ack, error)`` once
-    JetStream answered (or ``publisher.timeout`` passed); same ``Nats-Msg-Id`` and trace
-    headers."""
-    hdrs = {"Nats-Msg-Id": event.id}
-    with producer_span(subject, event.id):
-        inject_headers(hdrs)
-        await publisher.publish(subject, events.encode(event), hdrs, done)
 
 
 def is_wrong_last_sequence(exc: APIError) -> bool:

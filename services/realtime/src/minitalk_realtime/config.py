@@ -8,7 +8,6 @@ from minitalk_common.budgets import Budget
 from minitalk_common.config import ServiceSettings
 from pydantic import Field, field_validator
 
-from .admission import Bounds
 from .presence import Timing
 
 
@@ -32,31 +31,6 @@ class RealtimeSettings(ServiceSettings):
     max_frame_bytes: int = Field(default=65_536, ge=16_384)
     #: How long to wait for JetStream to store a message before telling the sender to retry.
     publish_timeout_s: float = Field(default=5.0, gt=0)
-    #: Admission control of ``send_message`` (``admission.py``): while any of these bounds is
-    #: passed, a send is refused at once with ``{ok: false, error: "server busy, retry in a
-    #: moment", retryAfterMs}`` instead of queueing. Publishes written to JetStream and not yet
-    #: acknowledged, on this process and on one socket (at 1,000 msgs/s a few dozen are in
-    #: flight; the per-socket bound keeps one client from taking the process's share).
-    max_in_flight_publishes: int = Field(default=1000, ge=1)
-    max_in_flight_per_socket: int = Field(default=100, ge=1)
-    #: Bytes a socket's client sent that may wait unread (its events this process is behind
-    #: on: a send is ~150-250 bytes).
-    max_unread_bytes_per_socket: int = Field(default=4096, ge=0)
-    #: ... for longer than this without a break (a burst is read within it).
-    max_unread_ms: float = Field(default=300.0, ge=0)
-    #: Bytes queued for writing over all sockets (deliveries the writers are behind on; at
-    #: 1,000 msgs/s a few KB). Non-reading clients count until each is dropped at
-    #: ``max_outgoing_bytes``.
-    max_queued_out_bytes: int = Field(default=2_097_152, ge=0)
-    #: Longest wait of the oldest unacknowledged publish (a PubAck takes ~1-5 ms when NATS
-    #: keeps up).
-    max_publish_wait_ms: float = Field(default=500.0, gt=0)
-    #: Longest lateness of the event loop (a process out of CPU; ~1-20 ms when it keeps up).
-    max_loop_lag_ms: float = Field(default=200.0, gt=0)
-    #: Longest time a message this process stored may wait for its live delivery here.
-    max_delivery_lag_ms: float = Field(default=1000.0, gt=0)
-    #: ``retryAfterMs`` of a busy refusal (each refusal draws from 50-150 % of it).
-    busy_retry_after_ms: int = Field(default=1000, ge=1)
     #: Idle heartbeat of the consumer that follows the MESSAGES stream (the hub's ``Feed``,
     #: ``minitalk_common.feed``): with neither a message nor a heartbeat for three of them
     #: (``STALL_HEARTBEATS``) while no message is being handled, the consumer is made again
@@ -156,20 +130,6 @@ class RealtimeSettings(ServiceSettings):
             "edit": Budget(self.edit_rate_per_s, self.edit_burst),
             "react": Budget(self.react_rate_per_s, self.react_burst),
         }
-
-    def admission(self) -> Bounds:
-        """The bounds of admission control (``admission.py``)."""
-        return Bounds(
-            in_flight=self.max_in_flight_publishes,
-            per_socket=self.max_in_flight_per_socket,
-            unread_bytes=self.max_unread_bytes_per_socket,
-            unread_s=self.max_unread_ms / 1000,
-            queued_out_bytes=self.max_queued_out_bytes,
-            publish_wait_s=self.max_publish_wait_ms / 1000,
-            loop_lag_s=self.max_loop_lag_ms / 1000,
-            delivery_lag_s=self.max_delivery_lag_ms / 1000,
-            retry_after_ms=self.busy_retry_after_ms,
-        )
 
     def presence(self) -> Timing:
         """The presence timings (``presence.py``)."""

@@ -21,13 +21,6 @@ can turn into unbounded memory or a log flood; ``GuardedServer`` closes each:
   (Engine.IO's ``message async handler error``, or uvicorn's ``Exception in ASGI
   application``); it is now one line in ``mistakes.py``'s budget and the socket is closed.
 
-- **Pongs behind a backlog.** Engine.IO drops a socket whose PONG has not been read
-  ``ping_timeout`` after its PING; a process behind on a socket's events (an overload) reads
-  that PONG only after every event the client sent before it, so it dropped sockets that were
-  sending all along (issue 18: 18-20 of 100 at 4,000 msgs/s offered). An event read while a
-  PING waits counts as an answer too (``last_ping`` moves to now): a client that sends is
-  alive. A silent half-open connection is still dropped as before.
-
 Large frames are refused before they are buffered: uvicorn's ``ws_max_size`` (see ``main.py``)
 and Engine.IO's ``max_http_buffer_size`` are both ``max_frame_bytes``.
 """
@@ -36,12 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import fcntl
 import logging
-import struct
-import termios
-import time
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import socketio
@@ -65,10 +53,6 @@ _EIO_TYPES = frozenset("0123456")
 #: so (``42["disconnect"]``) would run them. Such an event is handed on as an unknown one.
 _RESERVED_EVENTS = frozenset(("connect", "disconnect", "connect_error"))
 
-#: An event answered later: ``handler(sid, eio_sid, ack_id, payload)`` returns before its
-#: answer, which it sends itself with ``GuardedServer.send_ack`` (``ack_id`` None: not asked).
-LaterHandler = Callable[[str, str, int | None, Any], Awaitable[None]]
-
 
 class GuardedServer(socketio.AsyncServer):  # type: ignore[misc]
     """``socketio.AsyncServer`` with the bounds of this module's doc."""
@@ -86,9 +70,6 @@ class GuardedServer(socketio.AsyncServer):  # type: ignore[misc]
         self._connect_deadline_s = connect_deadline_s
         self._connecting: set[str] = set()
         frames.install()
-        #: Events of the default namespace answered later (``LaterHandler``), by name: the
-        #: socket's next event is handled while this one waits (``send_message``).
-        self.answered_later: dict[str, LaterHandler] = {}
         bound_outgoing()
         eio: Any = self.eio
         eio.minitalk_max_outgoing = max_outgoing_bytes
@@ -125,38 +106,10 @@ class GuardedServer(socketio.AsyncServer):  # type: ignore[misc]
             data = [f"reserved:{data[0]}", *data[1:]]  # answered by the catch-all: unknown event
         await super()._handle_event(eio_sid, namespace, id, data)
 
-    async def _handle_event_internal(
-        self, server: Any, sid: str, eio_sid: str, data: Any, namespace: Any, id: Any
-    ) -> None:
-        name = data[0]
-        later = self.answered_later.get(name) if isinstance(name, str) else None
-        if later is None or namespace != "/":
-            await super()._handle_event_internal(server, sid, eio_sid, data, namespace, id)
-            return
-        await later(sid, eio_sid, id, data[1] if len(data) > 1 else None)
-
-    def queued_out_bytes(self) -> int:
-        """Bytes queued for writing over all this process's sockets (``bound_outgoing``)."""
-        return sum(getattr(sock, "minitalk_queued", 0) for sock in list(self.eio.sockets.values()))
-
-    def unread_bytes(self, sid: str) -> int:
-        """What socket ``sid``'s client sent that waits unread (``GuardedWebSocket``)."""
-        eio_sid = self.manager.eio_sid_from_sid(sid, "/")
-        sock = self.eio.sockets.get(eio_sid) if eio_sid is not None else None
-        ws = getattr(sock, "minitalk_ws", None)
-        return ws.unread_bytes() if isinstance(ws, GuardedWebSocket) else 0
-
-    async def send_ack(self, eio_sid: str, ack_id: int, data: Any) -> None:
-        """The acknowledgement ``data`` of event ``ack_id`` (default namespace)."""
-        pkt = self.packet_class(sio_packet.ACK, namespace="/", id=ack_id, data=[data])
-        await self._send_packet(eio_sid, pkt)
-
     async def _handle_eio_message(self, eio_sid: str, data: Any) -> None:
         sock = self.eio.sockets.get(eio_sid)
         if sock is None or sock.closing or sock.closed:
             return  # what a refused socket still sent before it was closed
-        if sock.last_ping:  # it is heard from: alive, whatever its pong waits behind
-            sock.last_ping = time.time()
         if isinstance(data, bytes) or data[:1] in _BINARY_TYPES:
             await self._refuse(eio_sid, NO_BINARY, "sent a binary packet")
             return
@@ -197,9 +150,6 @@ async def _closed(sock: Any) -> None:
     frames.end(sock)
 
 
-_FOUR = b"\0\0\0\0"
-
-
 class GuardedWebSocket(eio_asgi.WebSocket):  # type: ignore[misc]
     """Engine.IO's ASGI WebSocket that knows its socket (to abort it) and refuses text frames
     Engine.IO cannot parse, instead of letting its parser raise into uvicorn."""
@@ -208,7 +158,6 @@ class GuardedWebSocket(eio_asgi.WebSocket):  # type: ignore[misc]
         super().__init__(handler, server)
         self._server = server
         self._sid = "?"
-        self._fd: int | None = None
         sock = getattr(handler, "__self__", None)
         if isinstance(sock, async_socket.AsyncSocket):
             sock.minitalk_ws = self
@@ -220,21 +169,6 @@ class GuardedWebSocket(eio_asgi.WebSocket):  # type: ignore[misc]
             self._server.minitalk_mistakes.note(self._sid, "malformed frame %.80r", data)
             raise OSError("malformed Engine.IO frame")
         return data
-
-    def unread_bytes(self) -> int:
-        """Bytes its client sent that wait unread in the kernel (``FIONREAD``): how far the
-        socket's events are behind (uvicorn reads the next one only once the last is handled).
-        0 when unknown."""
-        if self._fd is None:
-            transport = getattr(getattr(self.asgi_send, "__self__", None), "transport", None)
-            sock = transport.get_extra_info("socket") if transport is not None else None
-            self._fd = sock.fileno() if sock is not None else -1
-        if self._fd < 0:
-            return 0
-        try:
-            return int(struct.unpack("i", fcntl.ioctl(self._fd, termios.FIONREAD, _FOUR))[0])
-        except OSError:
-            return 0
 
     def abort(self) -> None:
         """Drop the connection now, whatever is still to be written (uvicorn's transport)."""
@@ -287,8 +221,7 @@ def _size(pkt: eio_packet.Packet) -> int:
 def _drop(sock: Any, queued: int) -> None:
     """Empty the socket's queue, abort its connection and close it, without waiting."""
     sock.minitalk_dropped = True
-    # always logged (once per socket), not in the socket's mistakes budget
-    log.warning("client %s not reading: %d bytes queued, dropped", sock.sid, queued)
+    sock.server.minitalk_mistakes.note(sock.sid, "not reading: %d bytes queued, dropped", queued)
     queue: asyncio.Queue[Any] = sock.queue
     with contextlib.suppress(asyncio.QueueEmpty, ValueError):
         while True:

@@ -26,7 +26,7 @@ from nats.js import JetStreamContext
 
 from .errors import NotAMember, NotReady, RealtimeError, UnknownRoom
 from .fanout import Fanout
-from .messages import MessageSender, Reply
+from .messages import MessageSender
 from .payloads import DeleteMessage, EditMessage, React, SendMessage, Typing
 from .sessions import Sessions
 
@@ -68,7 +68,7 @@ class Hub:
         js: JetStreamContext,
         nc: NATS,
         emitter: Emitter,
-        sender: MessageSender,
+        publish_timeout: float,
         live_heartbeat: float,
     ) -> None:
         self._js = js
@@ -79,7 +79,7 @@ class Hub:
         # ``nc`` has no echo: what this process publishes on typing.* it gives its own sockets
         # itself
         self.fanout = Fanout(nc, self._on_typing)
-        self.sender = sender
+        self.sender = MessageSender(js, publish_timeout)
         #: Edits, deletions and reactions (``chat.editing``), set up by ``main.py``.
         self.editor: MessageEditor
         self.projection = Projection(js, subjects.ROOMS_STREAM, self._apply)
@@ -129,11 +129,10 @@ class Hub:
         self.fanout.remove(sid, room_id)
         await self.fanout.sync([room_id])
 
-    async def send(self, sid: str, command: SendMessage, reply: Reply) -> None:
-        """Admit and write the message; ``reply`` answers once it is stored."""
+    async def send(self, sid: str, command: SendMessage) -> dict[str, Any]:
         username = self._user(sid)
         await self._require_member(username, command.room_id)
-        await self.sender.send(sid, username, command, reply)
+        return await self.sender.send(username, command)
 
     async def edit(self, sid: str, command: EditMessage) -> dict[str, Any]:
         username = self._user(sid)

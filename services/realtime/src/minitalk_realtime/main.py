@@ -19,14 +19,11 @@ from fastapi import FastAPI
 from minitalk_common import bus, http, metrics, revocation, subjects, telemetry, tokens
 from minitalk_common.chat.editing import MessageEditor
 from minitalk_common.logs import setup_logging
-from minitalk_common.publisher import Publisher
 from nats.js import JetStreamContext
 
 from . import gcpolicy, socketcount
-from .admission import Admission
 from .config import RealtimeSettings
 from .hub import Hub
-from .messages import MessageSender
 from .presence import Presence
 from .reads import Reads
 from .sockets import RoomEmitter, Runtime, create_server, register
@@ -109,20 +106,9 @@ def build_app(settings: RealtimeSettings) -> Any:
             nc = await stack.enter_async_context(connecting)
             js = nc.jetstream()
             await bus.ensure_streams(js, settings)
-            publisher = Publisher(nc, settings.publish_timeout_s)
-            await publisher.start()
-            stack.push_async_callback(publisher.close)
-            admission = Admission(
-                settings.admission(),
-                publisher,
-                lambda: hub.live.last,
-                sio.unread_bytes,
-                sio.queued_out_bytes,
+            hub = Hub(
+                js, nc, RoomEmitter(sio), settings.publish_timeout_s, settings.live_heartbeat_s
             )
-            admitting = asyncio.create_task(admission.run())
-            stack.callback(admitting.cancel)
-            sender = MessageSender(js, publisher, admission)
-            hub = Hub(js, nc, RoomEmitter(sio), sender, settings.live_heartbeat_s)
             hub.editor = MessageEditor(
                 nc,
                 js,

@@ -1,10 +1,8 @@
 """The Socket.IO endpoint: authenticate the handshake, decode events, call the hub, encode.
 
-Every client event goes through ``_answered`` (or ``_answered_later``), the one place where an
-error becomes an ``error`` event ``{message}`` plus, when the client asked for one, the
-acknowledgement ``{ok: false, error}``. The connection stays up and nobody else notices.
-``send_message`` is answered later (``Answer``): its handler returns once the message is written
-to NATS, so the socket's next event (a pong included) is read while JetStream stores it.
+Every client event goes through ``_answered``, the one place where an error becomes an ``error``
+event ``{message}`` plus, when the client asked for one, the acknowledgement
+``{ok: false, error}``. The connection stays up and nobody else notices.
 """
 
 from __future__ import annotations
@@ -23,8 +21,7 @@ from minitalk_common import telemetry, tokens
 from opentelemetry import trace
 from socketio import packet as sio_packet
 
-from . import fastjson, frames, guards, payloads, pings
-from .admission import Busy
+from . import fastjson, frames, payloads, pings
 from .config import RealtimeSettings
 from .errors import Internal, NotReady, RealtimeError, error_ack, error_event
 from .expiry import TokenWatch
@@ -40,8 +37,6 @@ log = logging.getLogger("minitalk.realtime.sockets")
 tracer = trace.get_tracer("minitalk.realtime")
 
 Handler = Callable[[str, Any], Awaitable[dict[str, Any]]]
-#: An event answered later: ``handler(sid, payload, answer)``.
-LaterHandler = Callable[[str, Any, "Answer"], Awaitable[None]]
 
 #: Why a connection is refused when its user holds ``max_sockets_per_user`` already.
 TOO_MANY_SOCKETS = "too many connections"
@@ -132,28 +127,6 @@ class RoomEmitter:
                 log.exception("emit of %s to %s failed", event, eio_sid)
 
 
-class Answer:
-    """The answer to one event handled later (``messages.Reply``): its ack, when the client
-    asked for one, and for a refusal the ``error`` event too."""
-
-    __slots__ = ("_ack_id", "_eio_sid", "_sid", "_sio")
-
-    def __init__(self, sio: GuardedServer, sid: str, eio_sid: str, ack_id: int | None) -> None:
-        self._sio, self._sid, self._eio_sid, self._ack_id = sio, sid, eio_sid, ack_id
-
-    async def __call__(self, ack: dict[str, Any]) -> None:
-        if self._ack_id is not None:
-            await self._sio.send_ack(self._eio_sid, self._ack_id, ack)
-
-    async def refuse(self, exc: RealtimeError) -> None:
-        """The ack ``{ok: false, error}``, and the ``error`` event unless the refusal is a
-        ``Busy`` that has its ack (an overloaded process writes one frame per refusal, not
-        two)."""
-        if self._ack_id is None or not isinstance(exc, Busy):
-            await self._sio.emit("error", error_event(exc), to=self._sid)
-        await self(error_ack(exc))
-
-
 def token_of(environ: dict[str, Any], auth: Any) -> str | None:
     """The handshake token: ``auth.token``, else ``?token=``, else ``Authorization: Bearer``."""
     if isinstance(auth, dict) and isinstance(auth.get("token"), str) and auth["token"]:
@@ -223,20 +196,16 @@ def register(sio: GuardedServer, runtime: Runtime, settings: RealtimeSettings) -
 
     limits = UserLimits(settings.budgets())
 
-    def spend(sid: str, kind: str) -> None:
-        """``RateLimited`` unless the socket's user has the budget for one more ``kind``."""
-        username = hub().sessions.user_of(sid)
-        if username is not None:
-            limits.spend(username, kind)
-
     def spending(kind: str, handler: Handler) -> Handler:
         """``handler`` once the socket's user has the budget for one more ``kind`` event."""
 
-        async def spent(sid: str, payload: Any) -> dict[str, Any]:
-            spend(sid, kind)
+        async def spend(sid: str, payload: Any) -> dict[str, Any]:
+            username = hub().sessions.user_of(sid)
+            if username is not None:
+                limits.spend(username, kind)
             return await handler(sid, payload)
 
-        return spent
+        return spend
 
     async def unknown_event(sid: str, payload: Any) -> dict[str, Any]:
         return {"ok": False, "error": "unknown event"}
@@ -255,10 +224,9 @@ def register(sio: GuardedServer, runtime: Runtime, settings: RealtimeSettings) -
         await sio.emit("left_room", {"roomId": room_id}, to=sid)
         return {"ok": True, "roomId": room_id}
 
-    async def send_message(sid: str, payload: Any, answer: Answer) -> None:
-        spend(sid, "send")
+    async def send_message(sid: str, payload: Any) -> dict[str, Any]:
         command = payloads.send_message(payload, settings.max_message_chars)
-        await hub().send(sid, command, answer)
+        return await hub().send(sid, command)
 
     async def typing(sid: str, payload: Any) -> dict[str, Any]:
         await hub().typing(sid, payloads.typing(payload))
@@ -284,6 +252,7 @@ def register(sio: GuardedServer, runtime: Runtime, settings: RealtimeSettings) -
     for name, kind, handler in (
         ("join_room", "rooms", join_room),
         ("leave_room", "rooms", leave_room),
+        ("send_message", "send", send_message),
         ("typing", "typing", typing),
         ("mark_read", "reads", mark_read),
         ("edit_message", "edit", edit_message),
@@ -291,7 +260,6 @@ def register(sio: GuardedServer, runtime: Runtime, settings: RealtimeSettings) -
         ("react", "react", react),
     ):
         sio.on(name, _answered(sio, name, spending(kind, handler)))
-    sio.answered_later["send_message"] = _answered_later(sio, "send_message", send_message)
     other = _answered(sio, "other", spending("other", unknown_event))
 
     async def any_other(_event: Any, sid: str, *args: Any) -> dict[str, Any]:
@@ -324,45 +292,23 @@ def _answered(sio: GuardedServer, name: str, handler: Handler) -> Callable[..., 
     async def on_event(sid: str, *args: Any) -> dict[str, Any]:
         payload = args[0] if args else None
         with _event_span(name, payload) as span:
+            failure: RealtimeError
             try:
                 return await handler(sid, payload)
+            except RateLimited as exc:
+                sio.mistakes.note(sid, "%s rate limited", name)
+                failure = exc
+            except RealtimeError as exc:
+                failure = exc
             except Exception as exc:
-                failure = _failure(sio, name, sid, span, exc)
+                log.exception("%s from %s failed", name, sid)
+                span.record_exception(exc)
+                failure = Internal()
+            _refused(span, failure.message)
             await sio.emit("error", error_event(failure), to=sid)
             return error_ack(failure)
 
     return on_event
-
-
-def _answered_later(sio: GuardedServer, name: str, handler: LaterHandler) -> guards.LaterHandler:
-    """``_answered`` for an event whose handler answers later (``Answer``); a failure before
-    it handed the event on is answered at once."""
-
-    async def on_event(sid: str, eio_sid: str, ack_id: int | None, payload: Any) -> None:
-        answer = Answer(sio, sid, eio_sid, ack_id)
-        with _event_span(name, payload) as span:
-            try:
-                await handler(sid, payload, answer)
-                return
-            except Exception as exc:
-                failure = _failure(sio, name, sid, span, exc)
-            await answer.refuse(failure)
-
-    return on_event
-
-
-def _failure(
-    sio: GuardedServer, name: str, sid: str, span: trace.Span, exc: Exception
-) -> RealtimeError:
-    """What the user reads about ``exc``; noted, logged and recorded on the span."""
-    if isinstance(exc, RateLimited):
-        sio.mistakes.note(sid, "%s rate limited", name)
-    elif not isinstance(exc, RealtimeError):
-        log.exception("%s from %s failed", name, sid, exc_info=exc)
-        span.record_exception(exc)
-        exc = Internal()
-    _refused(span, exc.message)
-    return exc
 
 
 def _event_span(name: str, payload: Any) -> contextlib.AbstractContextManager[trace.Span]:
