@@ -89,9 +89,9 @@ async def test_unread_new_messages_line_and_presence(
     await weekend_b.click()
     marker = page_b.get_by_test_id("new-messages-marker")
     await expect(marker).to_be_visible()
-    await expect(page_b.locator('[data-testid="new-messages-marker"] + [data-testid="message"]')).to_contain_text(
-        WEEKEND[0]
-    )
+    await expect(
+        page_b.locator('[data-testid="new-messages-marker"] + [data-testid="message"]')
+    ).to_contain_text(WEEKEND[0])
     await expect(weekend_b.get_by_test_id("unread-badge")).to_have_count(0)
     await expect(member(page_b, alice)).to_have_attribute("data-online", "true")
     await shots.take(page_b, "bob-opens-room-new-messages-line")
