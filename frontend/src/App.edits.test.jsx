@@ -12,18 +12,7 @@ const h = vi.hoisted(() => ({ socket: null }));
 
 vi.mock('socket.io-client', () => ({ io: () => h.socket }));
 
-vi.mock('./api/endpoints.js', () => ({
-  signup: vi.fn(),
-  login: vi.fn(),
-  logout: vi.fn(),
-  listRooms: vi.fn(),
-  createRoom: vi.fn(),
-  inviteToRoom: vi.fn(),
-  leaveRoom: vi.fn(),
-  fetchMessages: vi.fn(),
-  fetchPresence: vi.fn(),
-  fetchReceipts: vi.fn(),
-}));
+vi.mock('./api/endpoints.js', () => import('./test/endpointsMock.js'));
 
 const api = await import('./api/endpoints.js');
 const { App } = await import('./App.jsx');
