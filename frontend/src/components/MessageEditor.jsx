@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import styled from 'styled-components';
 import { Button } from '../styles/ui.js';
 
@@ -25,9 +25,34 @@ const Form = styled.form`
  * Inline editor of one of my messages: Enter saves, Shift+Enter is a new line, Escape cancels.
  * `onSave(content)` resolves to the ack; on {ok:false} the text stays and the error is shown.
  */
+/** Tries to focus the editor this many times, a frame apart (see `useFocusOnOpen`). */
+const FOCUS_TRIES = 30;
+
+/**
+ * Focus the element once it can take focus. `autoFocus` alone lost it at times: the
+ * virtualized list (react-virtuoso) may render a row hidden while it measures it, and
+ * `focus()` on a hidden element does nothing. So try again, a frame apart, until it holds.
+ */
+function useFocusOnOpen(ref) {
+  useEffect(() => {
+    let tries = 0;
+    let timer;
+    const attempt = () => {
+      const el = ref.current;
+      if (!el) return;
+      if (document.activeElement !== el) el.focus();
+      if (document.activeElement !== el && ++tries < FOCUS_TRIES) timer = setTimeout(attempt, 16);
+    };
+    attempt();
+    return () => clearTimeout(timer);
+  }, [ref]);
+}
+
 export function MessageEditor({ initial, onSave, onCancel, onError }) {
   const [text, setText] = useState(initial);
   const [saving, setSaving] = useState(false);
+  const input = useRef(null);
+  useFocusOnOpen(input);
 
   const save = async () => {
     const content = text.trim();
@@ -58,7 +83,7 @@ export function MessageEditor({ initial, onSave, onCancel, onError }) {
         aria-label="Edit message"
         data-testid="edit-input"
         value={text}
-        autoFocus
+        ref={input}
         onFocus={(e) => e.target.setSelectionRange(e.target.value.length, e.target.value.length)}
         onChange={(e) => setText(e.target.value)}
         onKeyDown={(e) => {
