@@ -38,8 +38,6 @@ from engineio import packet as eio_packet
 from engineio.async_drivers import asgi as eio_asgi
 from socketio import packet as sio_packet
 
-from . import frames
-from .environ import translate_request
 from .mistakes import Mistakes
 
 log = logging.getLogger("minitalk.realtime.guards")
@@ -69,18 +67,11 @@ class GuardedServer(socketio.AsyncServer):  # type: ignore[misc]
         self.mistakes = mistakes
         self._connect_deadline_s = connect_deadline_s
         self._connecting: set[str] = set()
-        frames.install()
         bound_outgoing()
         eio: Any = self.eio
         eio.minitalk_max_outgoing = max_outgoing_bytes
         eio.minitalk_mistakes = mistakes
-        eio.minitalk_flusher = frames.Flusher()
-        eio.minitalk_overflow = _drop
-        eio._async = {
-            **eio._async,
-            "websocket": GuardedWebSocket,
-            "translate_request": translate_request,
-        }
+        eio._async = {**eio._async, "websocket": GuardedWebSocket}
 
     async def _handle_eio_connect(self, eio_sid: str, environ: Any) -> None:
         await super()._handle_eio_connect(eio_sid, environ)
@@ -88,9 +79,6 @@ class GuardedServer(socketio.AsyncServer):  # type: ignore[misc]
         loop.call_later(self._connect_deadline_s, self._check_connected, eio_sid)
 
     async def _handle_eio_disconnect(self, eio_sid: str, reason: Any) -> None:
-        sock = self.eio.sockets.get(eio_sid)
-        if sock is not None and sock.minitalk_sink is not None:
-            frames.end(sock)  # closed here (ping timeout, logout, ...): end its WebSocket too
         await super()._handle_eio_disconnect(eio_sid, reason)
         self.mistakes.forget(eio_sid)
 
@@ -147,7 +135,7 @@ async def _closed(sock: Any) -> None:
     """Engine.IO's close only queues a CLOSE packet and waits for the client to hang up; the
     ``None`` after it ends the writer, which closes the WebSocket (or the pending long-poll)."""
     await sock.close(wait=False, abort=False)
-    frames.end(sock)
+    sock.queue.put_nowait(None)
 
 
 class GuardedWebSocket(eio_asgi.WebSocket):  # type: ignore[misc]
@@ -186,11 +174,6 @@ def bound_outgoing() -> None:
     library_send, library_poll = socket_class.send, socket_class.poll
 
     async def send(self: Any, pkt: eio_packet.Packet) -> None:
-        sink = self.minitalk_sink  # on a WebSocket: frames.py writes it, bounded there
-        if sink is not None:
-            if await self.check_ping_timeout():  # what the library's send checks first
-                sink.send(pkt)
-            return
         limit = getattr(self.server, "minitalk_max_outgoing", None)
         if limit is not None:
             if getattr(self, "minitalk_dropped", False):
@@ -228,7 +211,6 @@ def _drop(sock: Any, queued: int) -> None:
             queue.get_nowait()
             queue.task_done()
     sock.minitalk_queued = 0
-    sock.minitalk_sink = None
     queue.put_nowait(None)  # ends the writer (WebSocket) or the pending long-poll
     ws = getattr(sock, "minitalk_ws", None)
     if ws is not None:

@@ -169,16 +169,5 @@ def main() -> None:
         logging.getLogger(name).addFilter(RedactTokens())
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     with telemetry.telemetry("realtime", settings.env):
-        http.serve(
-            build_app(settings),
-            settings,
-            # a WebSocket frame is refused before it is buffered whole (uvicorn's default: 16 MB)
-            ws_max_size=settings.max_frame_bytes,
-            # no compression, as the original Engine.IO server: a compressed frame is made per
-            # socket, where frames.py writes one room frame to every member (and zlib's
-            # state costs ~40 KB per socket that negotiates it: browsers do)
-            ws_per_message_deflate=False,
-            # Engine.IO pings every socket already (pings.py); uvicorn's own WebSocket pings
-            # were a second timer and frame pair per socket every 20 s
-            ws_ping_interval=None,
-        )
+        # a WebSocket frame is refused before it is buffered whole (uvicorn's default: 16 MB)
+        http.serve(build_app(settings), settings, ws_max_size=settings.max_frame_bytes)

@@ -21,7 +21,7 @@ from minitalk_common import telemetry, tokens
 from opentelemetry import trace
 from socketio import packet as sio_packet
 
-from . import fastjson, frames, payloads, pings
+from . import fastjson, payloads, pings
 from .config import RealtimeSettings
 from .errors import Internal, NotReady, RealtimeError, error_ack, error_event
 from .expiry import TokenWatch
@@ -90,10 +90,9 @@ def create_server(settings: RealtimeSettings) -> GuardedServer:
 
 class RoomEmitter:
     """``AsyncServer.emit(event, data, to=sids)`` for the default namespace without callbacks,
-    minus python-socketio's task and encode per recipient: the packet is encoded once, its
-    WebSocket frame built once and handed to each recipient's ``frames.FrameSink`` (written at
-    the end of the loop turn); a recipient without one (long-polling) gets the encoded packet
-    queued on its Engine.IO socket. Anything else goes to ``AsyncServer.emit``."""
+    minus python-socketio's task per recipient: the packet is encoded once (as the library
+    does) and queued on each recipient's Engine.IO socket in turn (an unbounded queue, so no
+    socket waits for another). Anything else goes to ``AsyncServer.emit``."""
 
     def __init__(self, sio: socketio.AsyncServer) -> None:
         self._sio = sio
@@ -107,24 +106,16 @@ class RoomEmitter:
             sio_packet.EVENT, namespace="/", data=[event] if data is None else [event, data]
         )
         encoded = pkt.encode()
-        if isinstance(encoded, list):  # binary attachments: never from MiniTalk
-            await sio.emit(event, data, to=to)
-            return
-        text = eio_packet.Packet(eio_packet.MESSAGE, encoded)
-        frame: bytes | None = None
-        sockets = sio.eio.sockets
+        frames = [
+            eio_packet.Packet(eio_packet.MESSAGE, part)
+            for part in (encoded if isinstance(encoded, list) else [encoded])
+        ]
         for _, eio_sid in sio.manager.get_participants("/", to):
-            sock = sockets.get(eio_sid)
-            sink = sock.minitalk_sink if sock is not None else None
-            if sink is not None:
-                if frame is None:
-                    frame = frames.text_frame(text.encode())
-                sink.write(frame)
-                continue
-            try:
-                await sio._send_eio_packet(eio_sid, text)
-            except Exception:  # one socket's failure must not cost the others theirs
-                log.exception("emit of %s to %s failed", event, eio_sid)
+            for frame in frames:
+                try:
+                    await sio._send_eio_packet(eio_sid, frame)
+                except Exception:  # one socket's failure must not cost the others theirs
+                    log.exception("emit of %s to %s failed", event, eio_sid)
 
 
 def token_of(environ: dict[str, Any], auth: Any) -> str | None:
