@@ -140,6 +140,29 @@ describe('rooms', () => {
     expect(api.listRooms.mock.calls.length).toBe(calls + 1); // known now: not again
   });
 
+  it('keeps a room that came by room_joined while an older list was on its way', async () => {
+    loginAs();
+    api.listRooms.mockResolvedValueOnce([]);
+    renderAt('/');
+    await screen.findByText(/create one/i);
+    // the first room: the list is asked again, and answers only after the second room came
+    let answer;
+    api.listRooms.mockReturnValueOnce(new Promise((resolve) => (answer = resolve)));
+    act(() => h.socket.serverEmit('room_joined', { roomId: 'p1', name: 'Plans', participants: ['dan', 'alice'] }));
+    act(() => h.socket.serverEmit('room_joined', { roomId: 'p2', name: 'Random', participants: ['dan', 'alice'] }));
+    await screen.findByText('Random');
+    await act(async () => answer([{ roomId: 'p1', name: 'Plans', participants: ['dan', 'alice'] }]));
+    expect(screen.queryByText('Plans')).not.toBeNull();
+    expect(screen.queryByText('Random')).not.toBeNull(); // not dropped by the older list
+    // once a list holds it, a later list decides alone
+    api.listRooms.mockResolvedValue([{ roomId: 'p1', name: 'Plans', participants: ['dan', 'alice'] }, { roomId: 'p2', name: 'Random', participants: ['dan', 'alice'] }]);
+    act(() => h.socket.connect());
+    await waitFor(() => expect(api.listRooms.mock.calls.length).toBeGreaterThan(2));
+    api.listRooms.mockResolvedValue([{ roomId: 'p1', name: 'Plans', participants: ['dan', 'alice'] }]);
+    act(() => h.socket.connect());
+    await waitFor(() => expect(screen.queryByText('Random')).toBeNull());
+  });
+
   it('refetches the room list on (re)connect', async () => {
     loginAs();
     renderAt('/');
@@ -210,6 +233,37 @@ describe('chat view', () => {
     expect(messages()[6]).toHaveAttribute('data-status', 'failed');
   });
 
+  it('sends again by itself, same clientMsgId, when the server says busy and when to retry', async () => {
+    loginAs();
+    renderAt('/rooms/r1');
+    await screen.findByLabelText('Message');
+    h.socket.connected = true;
+    const input = screen.getByLabelText('Message');
+    const busy = { ok: false, error: 'server busy, try again', retryAfterMs: 20 };
+
+    fireEvent.change(input, { target: { value: 'under load' } });
+    fireEvent.keyDown(input, { key: 'Enter' });
+    const [first] = h.socket.sentOf('send_message');
+    act(() => first.cb(null, busy));
+    expect(messages()[0]).toHaveAttribute('data-status', 'sending'); // not failed: waiting
+    await waitFor(() => expect(h.socket.sentOf('send_message')).toHaveLength(2));
+    const second = h.socket.sentOf('send_message')[1];
+    expect(second.payload).toEqual(first.payload); // the same clientMsgId: stored once
+    act(() => second.cb(null, { ok: true, id: 'm1', seq: 1, timestamp: 't' }));
+    expect(messages()[0]).toHaveAttribute('data-status', 'sent');
+
+    // busy every time: after AUTO_RETRIES more tries it is failed (its retry button stays)
+    fireEvent.change(input, { target: { value: 'still busy' } });
+    fireEvent.keyDown(input, { key: 'Enter' });
+    for (let n = 0; n < 4; n += 1) {
+      await waitFor(() => expect(h.socket.sentOf('send_message')).toHaveLength(3 + n));
+      act(() => h.socket.sentOf('send_message')[2 + n].cb(null, busy));
+    }
+    await waitFor(() => expect(messages()[1]).toHaveAttribute('data-status', 'failed'));
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(h.socket.sentOf('send_message')).toHaveLength(6); // and no more
+  });
+
   it('shows the banner while disconnected and catches up after reconnect without duplicates', async () => {
     loginAs();
     api.fetchMessages.mockResolvedValueOnce([msg(1), msg(2)]);
@@ -242,6 +296,35 @@ describe('chat view', () => {
     const seqs = messages().map((m) => Number(m.getAttribute('data-seq')));
     expect(seqs).toEqual(Array.from({ length: 53 }, (_, i) => i + 1));
     expect(h.socket.sentOf('join_room').at(-1).payload).toEqual({ roomId: 'r1' });
+  });
+
+  it('asks history again after a reconnect until it holds the first message that came live', async () => {
+    loginAs();
+    api.fetchMessages.mockResolvedValueOnce([msg(1), msg(2)]);
+    renderAt('/rooms/r1');
+    act(() => h.socket.connect());
+    await waitFor(() => expect(messages()).toHaveLength(2));
+    act(() => h.socket.drop());
+
+    api.fetchMessages.mockReset();
+    let behind = true; // the first catch-up finds history without 3 and 4, stored before the join
+    api.fetchMessages.mockImplementation(async (roomId, { after }) => {
+      if (after !== 2) return [];
+      if (behind) {
+        behind = false;
+        return [];
+      }
+      return [msg(3), msg(4)];
+    });
+    act(() => h.socket.connect());
+    act(() => h.socket.serverEmit('message', msg(4))); // live on the new connection
+    await waitFor(() => expect(messages()).toHaveLength(4));
+    expect(api.fetchMessages.mock.calls.map((c) => c[1])).toEqual([
+      { after: 2, limit: 50 },
+      { after: 2, limit: 50 }, // history was behind the live 4: asked again, 3 not skipped
+      { limit: 50 },
+    ]);
+    expect(messages().map((m) => Number(m.getAttribute('data-seq')))).toEqual([1, 2, 3, 4]);
   });
 
   it('invites and leaves', async () => {

@@ -106,6 +106,13 @@ async def chaos_run(
         verdict = judge(name, load, history, fault_at)
         verdict.extra = extra
         print("\n" + verdict.line(), file=sys.stderr)
+        late = [m.late_messages() for m in load.members]
+        print(
+            f"connections with a message handled after their disconnect: "
+            f"{sum(c for c, _ in late)}; repaired messages such a message would have made a "
+            f"catch-up skip: {sum(k for _, k in late)}",
+            file=sys.stderr,
+        )
         if verdict.missing:
             _explain_missing(load)
         return verdict
@@ -148,7 +155,9 @@ async def not_in_history(load: ChatLoad) -> int:
 
 
 def _explain_missing(load: ChatLoad, limit: int = 4) -> None:
-    """The first few missing (socket, message) pairs with the socket's connections around them."""
+    """The first few missing (socket, message) pairs with the socket's connections around them:
+    (start, end, resume cursor, first live seq, Socket.IO connect, first seq handled after the
+    disconnect) of the message's room."""
     shown = 0
     for m in load.members:
         for s in load.missing(m)[:2]:
@@ -163,6 +172,8 @@ def _explain_missing(load: ChatLoad, limit: int = 4) -> None:
                     e.end and round(e.end, 2),
                     e.resume.get(s.room),
                     e.first_live.get(s.room),
+                    e.connected_at and round(e.connected_at, 2),
+                    e.late.get(s.room),
                 )
                 for e in m.epochs
             ]
@@ -171,6 +182,14 @@ def _explain_missing(load: ChatLoad, limit: int = 4) -> None:
                 f"epochs {epochs} got near {got}",
                 file=sys.stderr,
             )
+            for k, e in enumerate(m.epochs):  # what came live around it, on which connection
+                near = [
+                    (seq, round(at, 2))
+                    for seq, at in e.arrivals.get(s.room, [])
+                    if abs(seq - (s.seq or 0)) < 150
+                ]
+                if near:
+                    print(f"  live on connection {k}: {near}", file=sys.stderr)
             shown += 1
             if shown >= limit:
                 return

@@ -47,6 +47,11 @@ class Epoch:
     first_live: dict[str, int] = field(default_factory=dict)  # room -> first seq seen live
     closed: asyncio.Event = field(default_factory=asyncio.Event)
     resume: dict[str, int] = field(default_factory=dict)  # room -> the catch-up's after=
+    connected_at: float | None = None  # its Socket.IO ``connect`` (after its first message?)
+    #: room -> (seq, time) of every message that came live on this connection
+    arrivals: dict[str, list[tuple[int, float]]] = field(default_factory=dict)
+    late: dict[str, int] = field(default_factory=dict)  # room -> first seq handled after
+    # this connection's ``disconnect`` (see ``Member._late_epoch``)
 
 
 class Member:
@@ -89,6 +94,26 @@ class Member:
     def connected(self) -> bool:
         return bool(self.epochs) and self.epochs[-1].end is None and self.sio.connected
 
+    def late_messages(self) -> tuple[int, int]:
+        """(connections with a message handled after their ``disconnect``, messages a catch-up
+        repaired that it would have skipped had such a message opened the next connection:
+        those of its room stored after it and before the next connection's first live one)."""
+        connections = skipped = 0
+        for k, epoch in enumerate(self.epochs[:-1]):
+            connections += bool(epoch.late)
+            nxt = self.epochs[k + 1]
+            for room, seq in epoch.late.items():
+                first = nxt.first_live.get(room)
+                skipped += sum(
+                    1
+                    for g in self.got.values()
+                    if g.room == room
+                    and g.epoch is None
+                    and g.at >= nxt.start
+                    and seq < g.seq < (first if first is not None else g.seq + 1)
+                )
+        return connections, skipped
+
     def outages(self) -> list[float]:
         """Per reconnect: from the drop until the catch-up had every room (seconds)."""
         found = []
@@ -102,7 +127,7 @@ class Member:
         return max(len(self.epochs) - 1, 0)
 
     async def _connected(self) -> None:
-        self._open_epoch()
+        self.epochs[self._open_epoch()].connected_at = self.clock()
 
     def _open_epoch(self) -> int:
         """The current connection; a new one (and its catch-up) if the last one ended.
@@ -122,14 +147,40 @@ class Member:
             task.add_done_callback(self._tasks.discard)
         return epoch
 
+    def _late_epoch(self, data: dict[str, Any]) -> int | None:
+        """The ended connection a message came on, when it is handled after that connection's
+        ``disconnect`` (else None).
+
+        python-engineio's client (4.x) hands each packet to a task of its own, but calls
+        ``disconnect`` in its read loop: when its write loop has stopped first (a send to a
+        dead server failed), the read loop leaves right after the packet it just read and runs
+        ``disconnect`` before that packet's task. Opened from such a message, a new
+        connection would start with the old connection's seq as its first live one, its
+        catch-up would stop there, and what the room stored until the new socket joined would
+        never arrive (the next catch-up starts past it). The Engine.IO client is
+        ``disconnected`` from the moment it has run ``disconnect`` until the next connection's
+        handshake is done (python-socketio's reconnect delay, 0.2 s +- 0.5 s, is often none,
+        but the handshake is network round trips), while the late packet's task was queued
+        before ``disconnect`` ran and runs at the next loop turn: a message handled while
+        disconnected came on the connection that ended."""
+        if not self.epochs or self.epochs[-1].end is None or self.sio.eio.state == "connected":
+            return None
+        self.epochs[-1].late.setdefault(data["roomId"], data["seq"])
+        return len(self.epochs) - 1
+
     async def _gone(self, *reason: Any) -> None:
         if self.epochs and self.epochs[-1].end is None:
             self.epochs[-1].end = self.clock()
             self.epochs[-1].closed.set()
 
     async def _message(self, data: dict[str, Any]) -> None:
-        epoch = self._open_epoch()
+        epoch = self._late_epoch(data)
+        if epoch is None:
+            epoch = self._open_epoch()
         self.epochs[epoch].first_live.setdefault(data["roomId"], data["seq"])
+        self.epochs[epoch].arrivals.setdefault(data["roomId"], []).append(
+            (data["seq"], self.clock())
+        )
         key = (data["id"], epoch)
         self.live[key] = self.live.get(key, 0) + 1
         self._take(data, epoch)

@@ -89,6 +89,7 @@ async def test_clients_reconnect_after_a_restart_and_keep_chatting(
     reply = await bob.send("r1", "back")
     for client in (alice, bob, carol):
         await client.wait_until(lambda c=client: len(c.messages("r1")) >= 3)
+    await alice.wait_until(lambda: len(alice.messages("r1")) >= 4)  # she missed nothing
     assert [m["id"] for m in bob.messages("r1")] == [first["id"], after["id"], reply["id"]]
     assert [m["id"] for m in alice.messages("r1")] == [
         first["id"],

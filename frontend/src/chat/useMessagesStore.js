@@ -4,11 +4,24 @@ import { errorMessage } from '../api/errors.js';
 import { newClientMsgId } from '../lib/id.js';
 import { useStore } from '../lib/useStore.js';
 import { catchUp, CATCH_UP_LIMIT } from '../state/catchUp.js';
-import { catchUpCursor, findByClientMsgId, messagesReducer, oldestSeq } from '../state/messages.js';
+import { catchUpCursor, caughtUp, findByClientMsgId, messagesReducer, oldestSeq } from '../state/messages.js';
 import { useMessageChanges } from './useMessageChanges.js';
 
 export const HISTORY_LIMIT = 50;
 export const ACK_TIMEOUT_MS = 10000;
+/** A catch-up whose history is behind what came live asks again this often, this many times. */
+export const HISTORY_BEHIND_RETRY_MS = 300;
+export const HISTORY_BEHIND_TRIES = 20;
+// a send refused with a retryAfterMs is sent again by itself this many times
+export const AUTO_RETRIES = 3;
+const MAX_RETRY_WAIT_MS = 10000;
+
+/** How long a refusal asks to wait before the same send is tried again (0: not to be retried). */
+export function retryWait(ack) {
+  const wait = ack?.retryAfterMs;
+  if (typeof wait !== 'number' || !(wait > 0)) return 0;
+  return Math.min(wait, MAX_RETRY_WAIT_MS) + Math.floor(Math.random() * 50); // spread the retries
+}
 
 /** Messages of every opened room: history, older pages, live events, sends, catch-up. */
 export function useMessagesStore({ socket, me }) {
@@ -42,13 +55,24 @@ export function useMessagesStore({ socket, me }) {
             const page = await api.fetchMessages(roomId, { limit: HISTORY_LIMIT });
             dispatch({ type: 'history', roomId, messages: page, limit: HISTORY_LIMIT });
           } else {
-            await catchUp({
-              after: cursor,
-              limit: CATCH_UP_LIMIT,
-              fetchPage: (p) => api.fetchMessages(roomId, p),
-              onPage: (messages) => dispatch({ type: 'catchUpPage', roomId, messages }),
-            });
-            dispatch({ type: 'markLive', roomId });
+            const pages = (after) =>
+              catchUp({
+                after,
+                limit: CATCH_UP_LIMIT,
+                fetchPage: (p) => api.fetchMessages(roomId, p),
+                onPage: (messages) => dispatch({ type: 'catchUpPage', roomId, messages }),
+              });
+            await pages(cursor);
+            for (let tries = 1; ; tries += 1) {
+              dispatch({ type: 'markLive', roomId });
+              const now = ref.current[roomId];
+              // history still behind the first live message: ask again (the persister stores
+              // what realtime delivered a moment later); after the last try the room stays
+              // stale, its cursor before the gap, and the next reconnect catches up from there
+              if (!now || caughtUp(now) || tries >= HISTORY_BEHIND_TRIES) break;
+              await new Promise((resolve) => setTimeout(resolve, HISTORY_BEHIND_RETRY_MS));
+              await pages(catchUpCursor(now));
+            }
             // edits, deletes and reactions made while away change messages older than the
             // cursor: the newest page is fetched again (older ones refresh when reloaded)
             const newest = await api.fetchMessages(roomId, { limit: HISTORY_LIMIT });
@@ -103,15 +127,29 @@ export function useMessagesStore({ socket, me }) {
 
   const emitSend = useCallback(
     (roomId, content, clientMsgId) => {
-      if (!socket) {
-        dispatch({ type: 'failed', roomId, clientMsgId, error: 'Not connected' });
-        return;
-      }
-      socket.timeout(ACK_TIMEOUT_MS).emit('send_message', { roomId, content, clientMsgId }, (err, ack) => {
-        if (err) dispatch({ type: 'failed', roomId, clientMsgId, error: 'No answer from the server' });
-        else if (ack && ack.ok) dispatch({ type: 'ack', roomId, clientMsgId, ack });
-        else dispatch({ type: 'failed', roomId, clientMsgId, error: ack?.error || 'Not sent' });
-      });
+      // a refusal that says when to try again (the server busy, a rate limit) is sent again
+      // by itself after that wait, same clientMsgId, up to AUTO_RETRIES times: the message
+      // stays "sending" meanwhile and is marked failed only after the last one
+      const attempt = (retries) => {
+        if (!socket) {
+          dispatch({ type: 'failed', roomId, clientMsgId, error: 'Not connected' });
+          return;
+        }
+        socket.timeout(ACK_TIMEOUT_MS).emit('send_message', { roomId, content, clientMsgId }, (err, ack) => {
+          if (err) {
+            dispatch({ type: 'failed', roomId, clientMsgId, error: 'No answer from the server' });
+            return;
+          }
+          if (ack && ack.ok) {
+            dispatch({ type: 'ack', roomId, clientMsgId, ack });
+            return;
+          }
+          const wait = retries < AUTO_RETRIES ? retryWait(ack) : 0;
+          if (wait > 0) setTimeout(() => attempt(retries + 1), wait);
+          else dispatch({ type: 'failed', roomId, clientMsgId, error: ack?.error || 'Not sent' });
+        });
+      };
+      attempt(0);
     },
     [socket, dispatch],
   );

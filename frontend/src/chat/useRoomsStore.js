@@ -16,6 +16,10 @@ export function useRoomsStore({ socket, me, onRoomGone, onRoomJoined, isViewing 
   const [error, setError] = useState(null);
   const readPositions = useRef(false); // the server sends unread counts (not an old server)
   const listSeen = useRef(false); // a non-empty list told whether it does (an empty one cannot)
+  // rooms this tab learnt of (room_joined, its own create) that no list from the server has
+  // held yet: a list asked for before the room existed (the server's list can also lag a
+  // moment behind its room_joined) must not drop it again when it arrives
+  const unlisted = useRef(new Map());
 
   const refresh = useCallback(async () => {
     try {
@@ -23,6 +27,11 @@ export function useRoomsStore({ socket, me, onRoomGone, onRoomJoined, isViewing 
       readPositions.current = listHasReadPositions(list);
       listSeen.current = Array.isArray(list) && list.length > 0;
       dispatch({ type: 'set', rooms: list });
+      const listed = new Set((Array.isArray(list) ? list : []).map((r) => r?.roomId));
+      for (const [roomId, room] of unlisted.current) {
+        if (listed.has(roomId)) unlisted.current.delete(roomId);
+        else dispatch({ type: 'upsert', room, readPositions: readPositions.current });
+      }
       setError(null);
     } catch (err) {
       setError(errorMessage(err));
@@ -39,6 +48,7 @@ export function useRoomsStore({ socket, me, onRoomGone, onRoomJoined, isViewing 
     if (!socket) return undefined;
     const onJoined = (room) => {
       if (!room || room.roomId == null) return;
+      unlisted.current.set(room.roomId, room);
       dispatch({ type: 'upsert', room, readPositions: readPositions.current });
       // the first room of a user whose list was empty: only the server's list says whether it
       // keeps read positions (else that room would never be marked read until a reconnect)
@@ -55,7 +65,10 @@ export function useRoomsStore({ socket, me, onRoomGone, onRoomJoined, isViewing 
     const onLeft = (event) => {
       if (!event || event.roomId == null) return;
       dispatch({ type: 'left', event, me });
-      if (!event.username || event.username === me) onRoomGone?.(event.roomId);
+      if (!event.username || event.username === me) {
+        unlisted.current.delete(event.roomId);
+        onRoomGone?.(event.roomId);
+      }
     };
     socket.on('room_joined', onJoined);
     socket.on('room_left', onLeft);
@@ -81,7 +94,9 @@ export function useRoomsStore({ socket, me, onRoomGone, onRoomJoined, isViewing 
   const create = useCallback(
     async (name, participants) => {
       const room = await api.createRoom(name, participants);
-      dispatch({ type: 'upsert', room: { createdBy: me, ...room }, readPositions: readPositions.current });
+      const mine = { createdBy: me, ...room };
+      if (room && room.roomId != null) unlisted.current.set(room.roomId, mine);
+      dispatch({ type: 'upsert', room: mine, readPositions: readPositions.current });
       return room;
     },
     [dispatch, me],
@@ -103,6 +118,7 @@ export function useRoomsStore({ socket, me, onRoomGone, onRoomJoined, isViewing 
   const leave = useCallback(
     async (roomId) => {
       await api.leaveRoom(roomId);
+      unlisted.current.delete(roomId);
       dispatch({ type: 'remove', roomId });
       onRoomGone?.(roomId);
     },

@@ -9,6 +9,8 @@
 //   live:       socket connected and room caught up: live messages advance the cursor.
 //   syncedSeq:  catch-up cursor: every stored message with seq <= syncedSeq is in entries
 //               (null until the first history page arrived).
+//   firstLive:  the lowest seq that came live since the socket was lost (null: none yet); a
+//               catch-up makes the room live only once history reached it (see markLive).
 //
 // Entry: { key, id, seq, roomId, sender, content, timestamp, clientMsgId, status, error,
 //          editedAt, deleted, reactions, reactionLog }   (the last four: state/messageChanges.js)
@@ -22,7 +24,7 @@ export const SENT = 'sent';
 export const FAILED = 'failed';
 
 export function emptyRoom() {
-  return { entries: [], hasMoreOlder: false, loaded: false, live: false, syncedSeq: null, orphans: [] };
+  return { entries: [], hasMoreOlder: false, loaded: false, live: false, syncedSeq: null, firstLive: null, orphans: [] };
 }
 
 const hasSeq = (e) => typeof e.seq === 'number' && Number.isFinite(e.seq);
@@ -117,6 +119,9 @@ export function receiveLive(room, msg) {
   const next = mergeMessages(room, [msg]);
   const seq = toSeq(msg.seq);
   if (room.live && seq != null) next.syncedSeq = maxOf(room.syncedSeq, seq);
+  if (!room.live && room.loaded && seq != null) {
+    next.firstLive = room.firstLive == null ? seq : Math.min(room.firstLive, seq);
+  }
   return next;
 }
 
@@ -157,15 +162,27 @@ export function catchUpPage(room, messages) {
   return { ...next, syncedSeq: maxOf(room.syncedSeq, pageMax) };
 }
 
-/** Catch-up finished: everything up to the newest message held is known. */
+/**
+ * Catch-up finished: everything up to the newest message held is known, and live messages move
+ * the cursor again. Not while history is behind what came live since the socket was lost: the
+ * messages stored between the last history page and the first live one (before this socket
+ * joined, not yet in history) would be skipped. The room stays stale then (`caughtUp` false):
+ * the caller asks for history again.
+ */
 export function markLive(room) {
-  return { ...room, live: true, syncedSeq: maxOf(room.syncedSeq, maxSeq(room.entries)) };
+  if (!caughtUp(room)) return room;
+  return { ...room, live: true, firstLive: null, syncedSeq: maxOf(room.syncedSeq, maxSeq(room.entries)) };
+}
+
+/** History holds the first message that came live since the socket was lost (or none came). */
+export function caughtUp(room) {
+  return room.firstLive == null || (room.syncedSeq ?? 0) >= room.firstLive;
 }
 
 /** Socket lost: live messages no longer prove there is no gap. */
 export function markStale(room) {
   const next = forgetLiveChanges(room);
-  return next.live ? { ...next, live: false } : next;
+  return next.live || next.firstLive != null ? { ...next, live: false, firstLive: null } : next;
 }
 
 /** Cursor for ?after= on reconnect, or null when history has never loaded. */

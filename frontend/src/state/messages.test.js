@@ -7,6 +7,7 @@ import {
   olderLoaded,
   catchUpPage,
   markLive,
+  caughtUp,
   markStale,
   catchUpCursor,
   oldestSeq,
@@ -259,10 +260,40 @@ describe('catch-up cursor', () => {
     room = catchUpPage(room, [msg(3), msg(4)]);
     expect(catchUpCursor(room)).toBe(4);
     room = catchUpPage(room, [msg(5)]);
+    room = markLive(room); // history ends at 5 but 9 came live: 6..8 may not be in history yet
+    expect(room.live).toBe(false);
+    expect(caughtUp(room)).toBe(false);
+    expect(catchUpCursor(room)).toBe(5);
+    room = catchUpPage(room, [msg(7), msg(9)]); // asked again: the persister stored them
     room = markLive(room);
     expect(catchUpCursor(room)).toBe(9);
     expect(room.live).toBe(true);
-    expect(seqs(room)).toEqual([1, 2, 3, 4, 5, 9]);
+    expect(seqs(room)).toEqual([1, 2, 3, 4, 5, 7, 9]);
+  });
+
+  it('goes live at the end of a catch-up when nothing came live meanwhile', () => {
+    let room = historyLoaded(emptyRoom(), [msg(1)], 50);
+    room = markStale(room);
+    room = catchUpPage(room, [msg(2), msg(3)]);
+    room = markLive(room);
+    expect(room.live).toBe(true);
+    expect(catchUpCursor(room)).toBe(3);
+    room = receiveLive(room, msg(4));
+    expect(catchUpCursor(room)).toBe(4);
+  });
+
+  it('remembers the lowest seq that came live since the socket was lost, until the next loss', () => {
+    let room = historyLoaded(emptyRoom(), [msg(1)], 50);
+    room = markStale(room);
+    room = receiveLive(room, msg(8));
+    room = receiveLive(room, msg(6)); // another process's copy can come out of order
+    expect(room.firstLive).toBe(6);
+    room = catchUpPage(room, [msg(6)]);
+    room = markLive(room);
+    expect(room.live).toBe(true);
+    expect(catchUpCursor(room)).toBe(8);
+    room = markStale(room);
+    expect(room.firstLive).toBeNull();
   });
 });
 

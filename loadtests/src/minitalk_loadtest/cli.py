@@ -21,7 +21,7 @@ from typing import Any
 from rich.console import Console
 from rich.markdown import Markdown
 
-from . import limits
+from . import limits, overload
 from .config import SCENARIOS, RunConfig
 from .report import section, write_all
 from .results import LINE_KEY, merge, read_shards, verdict
@@ -64,6 +64,13 @@ def _load_options(parser: argparse.ArgumentParser) -> None:
         choices=("minitalk", "original"),
         default=env("TARGET", "minitalk"),
         help="original: the original MiniTalk Node server at --url (loadtests/original/)",
+    )
+    parser.add_argument(
+        "--phases",
+        type=overload.parse_phases,
+        default=None,
+        metavar="RATE:S,...",
+        help="offered rates one after the other, e.g. 4000:60,1000:30 (overload.py)",
     )
     parser.add_argument("--drain", type=float, default=10.0, help="seconds to wait for stragglers")
     parser.add_argument("--no-verify-persisted", action="store_true")
@@ -128,6 +135,9 @@ def build_parser() -> argparse.ArgumentParser:
 def config_of(args: argparse.Namespace) -> RunConfig:
     scenario = SCENARIOS[args.scenario]
     duration = args.duration if args.duration is not None else scenario.duration_s
+    phases = args.phases or ()
+    if phases:
+        duration = overload.duration(phases)
     storm = args.reconnect_storm
     return RunConfig(
         scenario=args.scenario,
@@ -135,7 +145,7 @@ def config_of(args: argparse.Namespace) -> RunConfig:
         users=int(args.users if args.users is not None else scenario.users),
         rooms=int(args.rooms if args.rooms is not None else scenario.rooms),
         duration_s=float(duration),
-        rate=float(args.rate if args.rate is not None else scenario.rate),
+        rate=phases[0][0] if phases else float(scenario.rate if args.rate is None else args.rate),
         run_id=args.run_id or uuid.uuid4().hex[:6],
         seed=args.seed,
         workers=args.workers,
@@ -145,6 +155,7 @@ def config_of(args: argparse.Namespace) -> RunConfig:
         verify_persisted=not args.no_verify_persisted and args.target == "minitalk",
         target=args.target,
         start_at=args.start_at,
+        phases=phases,
     )
 
 

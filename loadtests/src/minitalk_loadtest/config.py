@@ -61,6 +61,8 @@ class RunConfig:
     verify_persisted: bool = True
     #: epoch seconds at which sending starts (shards on several machines start together).
     start_at: float = 0.0
+    #: (msgs/s, seconds) offered one after the other instead of ``rate`` (``overload.py``).
+    phases: tuple[tuple[float, float], ...] = ()
 
     def replace(self, **changes: object) -> RunConfig:
         return dataclasses.replace(self, **changes)  # type: ignore[arg-type]

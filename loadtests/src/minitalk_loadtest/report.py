@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from . import overload
 from .results import verdict
 
 
@@ -116,6 +117,8 @@ def section(run: dict[str, Any], title: str) -> list[str]:
                 for name, p in run["processes"].items()
             ],
         )
+    if run["config"].get("phases"):
+        lines += ["", *overload.section(run)]
     if run.get("first_errors"):
         lines += ["", "First errors: " + "; ".join(f"`{e}`" for e in run["first_errors"])]
     return [*lines, ""]

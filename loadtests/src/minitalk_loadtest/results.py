@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from . import overload
 from .histogram import Histogram
 
 SHARD_KIND = "minitalk-loadtest-shard"
@@ -154,6 +155,13 @@ def merge(shards: Sequence[dict[str, Any]]) -> dict[str, Any]:
     persisted = _sum([p.get("persisted") for p in parts])
     latency = Histogram.merged(Histogram.from_json(p["latency"]) for p in parts)
     ack_latency = Histogram.merged(Histogram.from_json(p["ack_latency"]) for p in parts)
+    refused_latency = Histogram.merged(
+        Histogram.from_json(p["refused_latency"]) for p in parts if "refused_latency" in p
+    )
+    refusals: dict[str, int] = {}
+    for p in parts:
+        for text, n in p.get("refusals", {}).items():
+            refusals[text] = refusals.get(text, 0) + n
     duration = float(config["duration_s"])
     series = _merged_series(parts)
     #: acks and deliveries of a backlog arrive after the send window: count them over the time
@@ -187,6 +195,8 @@ def merge(shards: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "storm": _storm(parts),
         "latency_ms": latency.summary_ms(),
         "ack_latency_ms": ack_latency.summary_ms(),
+        "refused_latency_ms": refused_latency.summary_ms(),
+        "refusals": refusals,
         "throughput": {
             "offered_per_s": config["rate"],
             "sent_per_s": round(counters.get("sent", 0) / duration, 1),
@@ -213,7 +223,14 @@ def verdict(run: dict[str, Any]) -> list[str]:
         problems.append(f"{totals['lost']} deliveries lost")
     if counters.get("duplicated"):
         problems.append(f"{counters['duplicated']} deliveries duplicated")
-    if counters.get("refused") or counters.get("failed") or totals.get("unacked"):
+    overloaded = bool(run["config"].get("phases"))  # refusals are expected there
+    if overloaded:
+        problems += overload.problems(run)
+    if (
+        (counters.get("refused") and not overloaded)
+        or counters.get("failed")
+        or totals.get("unacked")
+    ):
         problems.append(
             f"sends not acknowledged: {counters.get('refused', 0)} refused, "
             f"{counters.get('failed', 0)} failed, {totals.get('unacked', 0)} unanswered"

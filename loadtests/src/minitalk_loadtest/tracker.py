@@ -70,6 +70,9 @@ class Tracker:
         self.counters = Counters()
         self.latency = Histogram()
         self.ack_latency = Histogram()
+        #: acks with ``ok: false``: how long they took, and how many of each ``error`` text.
+        self.refused_latency = Histogram()
+        self.refusals: dict[str, int] = {}
         self.series = Series()
         self.t0_ns = 0
         self.first_error: str | None = None
@@ -105,6 +108,9 @@ class Tracker:
         else:
             self.state[k] = REFUSED
             self.counters.refused += 1
+            self.refused_latency.add((now_ns - self.send_ns[k]) / 1000)
+            text = str(ack.get("error")) if isinstance(ack, dict) else repr(ack)
+            self.refusals[text] = self.refusals.get(text, 0) + 1
             self.first_error = self.first_error or str(ack)
 
     def failed(self, k: int, error: BaseException) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 
 import aiohttp
 
-from . import limits
+from . import limits, overload
 from .api import Api
 from .config import RunConfig
 from .eio import SioConnection, socket_url
@@ -203,6 +203,9 @@ class PartitionRun:
         if self.rate <= 0 or not self.members:
             await asyncio.sleep(max(0.0, self.cfg.duration_s - (time.monotonic() - started)))
             return
+        if self.cfg.phases:
+            await self.send_phases(started)
+            return
         slot = 0
         while (elapsed := time.monotonic() - started) < self.cfg.duration_s:
             due = int(elapsed * self.rate) + 1
@@ -210,6 +213,18 @@ class PartitionRun:
                 self.send_one()
                 slot += 1
             await asyncio.sleep(max(0.0, slot / self.rate - (time.monotonic() - started)))
+
+    async def send_phases(self, started: float) -> None:
+        """The offered rate of ``cfg.phases``, this partition's share of it."""
+        share = self.partition.share(self.cfg.rooms) / self.cfg.rooms if self.cfg.rooms else 0.0
+        phases = self.cfg.phases
+        slot = 0
+        while (elapsed := time.monotonic() - started) < self.cfg.duration_s:
+            due = int(overload.due_by(phases, elapsed) * share)
+            while slot < due:
+                self.send_one()
+                slot += 1
+            await asyncio.sleep(0.002)
 
     async def drain(self) -> None:
         """Wait for the last acks and deliveries: until nothing is missing, or nothing new has
@@ -354,6 +369,8 @@ class PartitionRun:
             "first_error": t.first_error,
             "latency": t.latency.to_json(),
             "ack_latency": t.ack_latency.to_json(),
+            "refused_latency": t.refused_latency.to_json(),
+            "refusals": t.refusals,
             "series": t.series.to_json(),
         }
 

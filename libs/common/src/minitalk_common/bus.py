@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator, Mapping
+from contextlib import asynccontextmanager, contextmanager
 
 import nats
 from nats.aio.client import Client as NATS
@@ -140,6 +140,26 @@ async def ensure_bucket(
     return await js.key_value(bucket)
 
 
+@contextmanager
+def event_headers(
+    subject: str,
+    event: events.Event,
+    *,
+    expected_last_subject_seq: int | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> Iterator[dict[str, str]]:
+    """Inside ``event``'s producer span, the headers to publish it with: its id as
+    ``Nats-Msg-Id`` (JetStream's deduplication), the expected last subject sequence when given,
+    and the current trace context."""
+    hdrs = dict(headers or {})
+    hdrs["Nats-Msg-Id"] = event.id
+    if expected_last_subject_seq is not None:
+        hdrs["Nats-Expected-Last-Subject-Sequence"] = str(expected_last_subject_seq)
+    with producer_span(subject, event.id):
+        inject_headers(hdrs)
+        yield hdrs
+
+
 async def publish_event(
     js: JetStreamContext,
     subject: str,
@@ -150,12 +170,9 @@ async def publish_event(
     timeout: float = 5.0,
 ) -> api.PubAck:
     """Publish ``event`` with its id as ``Nats-Msg-Id`` and the current trace context."""
-    hdrs = dict(headers or {})
-    hdrs["Nats-Msg-Id"] = event.id
-    if expected_last_subject_seq is not None:
-        hdrs["Nats-Expected-Last-Subject-Sequence"] = str(expected_last_subject_seq)
-    with producer_span(subject, event.id):
-        inject_headers(hdrs)
+    with event_headers(
+        subject, event, expected_last_subject_seq=expected_last_subject_seq, headers=headers
+    ) as hdrs:
         return await js.publish(subject, events.encode(event), timeout=timeout, headers=hdrs)
 
 

@@ -57,6 +57,8 @@ from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
 from nats.js import JetStreamContext, api
 
+from . import tasks
+
 log = logging.getLogger("minitalk.feed")
 
 #: The consumers' idle heartbeat (s): a lost consumer is noticed within a few of them.
@@ -146,10 +148,7 @@ class Feed:
         self._watcher = asyncio.create_task(self._watch())
 
     async def close(self) -> None:
-        if self._watcher is not None:
-            self._watcher.cancel()
-            with suppress(asyncio.CancelledError):
-                await self._watcher
+        await tasks.stop(self._watcher)  # not a bare cancel: see ``tasks``
         for generation in list(self._subs):
             await self._end(generation)
         await self._delete(self._made)

@@ -24,7 +24,6 @@ The export interval is the SDK's ``OTEL_METRIC_EXPORT_INTERVAL`` (milliseconds, 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
@@ -34,7 +33,7 @@ from typing import TYPE_CHECKING
 from opentelemetry import metrics
 from opentelemetry.metrics import CallbackOptions, Observation
 
-from . import otel
+from . import otel, tasks
 
 if TYPE_CHECKING:
     from nats.js import JetStreamContext
@@ -197,6 +196,4 @@ async def projection_lag(
     try:
         yield
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await tasks.stop(task)

@@ -237,6 +237,20 @@ def span(
     return (from_tracer or tracer()).start_as_current_span(name, kind=kind, attributes=attributes)
 
 
+def start_span(
+    name: str,
+    kind: trace.SpanKind,
+    attributes: Mapping[str, str],
+    from_tracer: trace.Tracer | None = None,
+) -> trace.Span:
+    """A span started but not made current (``trace.use_span(span, end_on_exit=False)`` makes
+    it so for a while) and ended by the caller, maybe in another task; a span that records
+    nothing when tracing is off."""
+    if not _spans_on:
+        return trace.INVALID_SPAN
+    return (from_tracer or tracer()).start_span(name, kind=kind, attributes=attributes)
+
+
 def producer_span(
     subject: str, message_id: str | None = None
 ) -> AbstractContextManager[trace.Span]:

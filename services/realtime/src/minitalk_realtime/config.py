@@ -31,6 +31,28 @@ class RealtimeSettings(ServiceSettings):
     max_frame_bytes: int = Field(default=65_536, ge=16_384)
     #: How long to wait for JetStream to store a message before telling the sender to retry.
     publish_timeout_s: float = Field(default=5.0, gt=0)
+    #: Messages are written to NATS at most once per this many milliseconds: a send that
+    #: comes sooner after the last write waits for the next one, with every other send
+    #: waiting then (``jspublish.py``; 0: each send written at once). Fewer wake-ups of
+    #: nats-server per message, for at most this much more latency under load. 20 ms: the
+    #: batches it makes carry on downstream (PubAcks, the live feed, the socket writes), and at
+    #: medium 1,000 msgs/s the system's CPU per message went 0.87 -> 0.59 ms (1 ms -> 20 ms)
+    #: for a median delivery of ~14 ms instead of ~1.4 (docs/benchmarks.md, "Round four").
+    #: A send after a quiet spell is written at once.
+    publish_coalesce_ms: float = Field(default=20.0, ge=0, le=50)
+    #: Admission control (``admission.py``): writes (send, edit, delete, react, read) are
+    #: refused with ``server busy, try again`` while the event loop runs more than this many
+    #: milliseconds late, and for ``busy_hold_ms`` after (0: never refused for lag).
+    busy_lag_ms: float = Field(default=200.0, ge=0, le=60_000)
+    busy_hold_ms: float = Field(default=500.0, ge=0, le=60_000)
+    #: ... counting only this many late ticks in a row (a tick every 25 ms): one long loop
+    #: turn (a garbage collection) is not overload.
+    busy_late_ticks: int = Field(default=2, ge=1, le=100)
+    #: ... and while more than this many publishes wait for JetStream's PubAck.
+    busy_max_pending: int = Field(default=5_000, ge=1)
+    #: Sends of one socket whose PubAck may be awaited at once while its next events are read
+    #: (``guards.py``, pipelined events); past it the socket's next event waits.
+    max_in_flight_per_socket: int = Field(default=128, ge=1, le=10_000)
     #: Idle heartbeat of the consumer that follows the MESSAGES stream (the hub's ``Feed``,
     #: ``minitalk_common.feed``): with neither a message nor a heartbeat for three of them
     #: (``STALL_HEARTBEATS``) while no message is being handled, the consumer is made again

@@ -2,19 +2,25 @@
 it, the socket gets ``error`` {message: "token expired" | "token revoked"} and is disconnected
 (the client reconnects with a new token, or its user logs in again).
 
-One timer per socket (``loop.call_later``, nothing polls) and an index token id -> sockets, fed
-by the revocation store's listener (``minitalk_common.revocation``): a revocation costs a dict
-lookup here, whatever the number of sockets.
+One timer for all sockets: the sockets' expiry times in a heap, a ``loop.call_at`` for the
+earliest (nothing polls; a timer per socket held ~0.8 KB each, issue 18), and an index token id
+-> sockets, fed by the revocation store's listener (``minitalk_common.revocation``): a
+revocation costs a dict lookup here, whatever the number of sockets. A socket that goes first
+leaves its heap entry behind (skipped when due); the heap is rebuilt from the live sockets when
+such entries outnumber them.
 """
 
 from __future__ import annotations
 
 import asyncio
+import heapq
 import logging
 import time
 
 import socketio
 from minitalk_common import revocation, tokens
+
+from . import pings
 
 log = logging.getLogger("minitalk.realtime.expiry")
 
@@ -25,10 +31,14 @@ REVOKED = "token revoked"
 class TokenWatch:
     def __init__(self, sio: socketio.AsyncServer) -> None:
         self._sio = sio
-        self._timers: dict[str, asyncio.TimerHandle] = {}
+        #: sid -> when its token expires (the loop's clock), and the same as a heap
+        self._expires: dict[str, float] = {}
+        self._due: list[tuple[float, str]] = []
+        self._timer: asyncio.TimerHandle | None = None
         self._jti_of: dict[str, str] = {}
         self._user_of: dict[str, str] = {}
-        self._sids_of: dict[str, set[str]] = {}
+        #: token id or user key -> its socket, or its sockets when more than one
+        self._sids_of: dict[str, str | set[str]] = {}
         self._closing: set[asyncio.Task[None]] = set()
         #: Set by the lifespan: checked once more after a socket is registered, so a revocation
         #: that arrived during the handshake is not missed.
@@ -38,29 +48,66 @@ class TokenWatch:
         """Close ``sid`` when the token it connected with expires or is revoked."""
         delay = max(identity.expires_at - time.time(), 0.0)
         loop = asyncio.get_running_loop()
-        self._timers[sid] = loop.call_later(delay, self._close, sid, EXPIRED)
+        at = loop.time() + delay
+        self._expires[sid] = at
+        first = self._timer is None or not self._due or at < self._due[0][0]
+        heapq.heappush(self._due, (at, sid))
+        if first:
+            self._arm(loop)
         self._jti_of[sid] = identity.jti
         self._user_of[sid] = revocation.user_key(identity.username)
         for key in (identity.jti, self._user_of[sid]):  # a user's deletion revokes its key
-            self._sids_of.setdefault(key, set()).add(sid)
+            held = self._sids_of.get(key)
+            if held is None:
+                self._sids_of[key] = sid
+            elif isinstance(held, set):
+                held.add(sid)
+            elif held != sid:
+                self._sids_of[key] = {held, sid}
         if self.revocations is not None and self.revocations.is_revoked(identity.jti):
             self._close(sid, REVOKED)
 
     def forget(self, sid: str) -> None:
-        """The socket is gone: drop its timer and index entry."""
-        timer = self._timers.pop(sid, None)
-        if timer is not None:
-            timer.cancel()
+        """The socket is gone: drop its expiry and index entries."""
+        if self._expires.pop(sid, None) is not None and len(self._due) > 64 + 2 * len(
+            self._expires
+        ):
+            self._due = [(at, sid) for sid, at in self._expires.items()]
+            heapq.heapify(self._due)
         for key in (self._jti_of.pop(sid, None), self._user_of.pop(sid, None)):
             if key is not None:
-                sids = self._sids_of.get(key, set())
-                sids.discard(sid)
-                if not sids:
-                    self._sids_of.pop(key, None)
+                held = self._sids_of.get(key)
+                if held == sid:
+                    del self._sids_of[key]
+                elif isinstance(held, set):
+                    held.discard(sid)
+                    if len(held) == 1:
+                        self._sids_of[key] = next(iter(held))
+
+    def __len__(self) -> int:
+        """Sockets watched."""
+        return len(self._expires)
+
+    def _arm(self, loop: asyncio.AbstractEventLoop) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer = loop.call_at(self._due[0][0], self._expire) if self._due else None
+
+    def _expire(self) -> None:
+        """Close the sockets whose token expired."""
+        self._timer = None
+        loop = asyncio.get_running_loop()
+        now = loop.time() + pings.EARLY  # a timer may run that much early (uvloop's ms)
+        while self._due and self._due[0][0] <= now:  # ``_close`` may rebuild the heap
+            at, sid = heapq.heappop(self._due)
+            if self._expires.get(sid) == at:
+                self._close(sid, EXPIRED)
+        self._arm(loop)
 
     def revoked(self, jti: str) -> None:
         """Listener of the revocation store: close every socket of that token."""
-        for sid in list(self._sids_of.get(jti, ())):
+        held = self._sids_of.get(jti)
+        for sid in [held] if isinstance(held, str) else list(held or ()):
             self._close(sid, REVOKED)
 
     def _close(self, sid: str, reason: str) -> None:

@@ -23,6 +23,17 @@ can turn into unbounded memory or a log flood; ``GuardedServer`` closes each:
 
 Large frames are refused before they are buffered: uvicorn's ``ws_max_size`` (see ``main.py``)
 and Engine.IO's ``max_http_buffer_size`` are both ``max_frame_bytes``.
+
+**Pipelined events.** A socket's events are handled one after the other, in the order sent
+(``async_handlers=False``): the next is read once the last is answered. For a send that meant
+waiting for JetStream's PubAck before reading the next one, so one socket could store at most
+one message per round trip (~100-200 a second on a busy machine), and a client sending faster
+queued in the kernel, its refusals too. An event in ``pipelined`` (``send_message`` with an
+ack id) is handled in two steps: its first step (checks, budget, the publish written to NATS)
+runs in order as before, and the wait for its answer and the ACK run in a task of their own,
+so the socket's next event is read at once. Messages keep their order (each is written before
+the next is read). At most ``max_in_flight`` answers of one socket wait at a time; past that the
+event is handled whole before the next is read, as before.
 """
 
 from __future__ import annotations
@@ -30,6 +41,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import socketio
@@ -38,6 +51,8 @@ from engineio import packet as eio_packet
 from engineio.async_drivers import asgi as eio_asgi
 from socketio import packet as sio_packet
 
+from . import frames
+from .environ import keep_read_after_connect, translate_request
 from .mistakes import Mistakes
 
 log = logging.getLogger("minitalk.realtime.guards")
@@ -50,6 +65,8 @@ _EIO_TYPES = frozenset("0123456")
 #: Names python-socketio dispatches to the server's own lifecycle handlers: a client event named
 #: so (``42["disconnect"]``) would run them. Such an event is handed on as an unknown one.
 _RESERVED_EVENTS = frozenset(("connect", "disconnect", "connect_error"))
+#: An EVENT of the default namespace: ``2``, an optional ack id, the JSON array.
+_PLAIN_EVENT = re.compile(r"2([0-9]{0,18})\[")
 
 
 class GuardedServer(socketio.AsyncServer):  # type: ignore[misc]
@@ -61,17 +78,32 @@ class GuardedServer(socketio.AsyncServer):  # type: ignore[misc]
         mistakes: Mistakes,
         connect_deadline_s: float,
         max_outgoing_bytes: int,
+        max_in_flight: int = 128,
         **options: Any,
     ) -> None:
         super().__init__(**options)
         self.mistakes = mistakes
+        #: event name -> first step of a pipelined event (``sockets._started``): the answer
+        #: when refused at once, else what to await for it
+        self.pipelined: dict[str, Callable[..., Awaitable[Any]]] = {}
+        self._max_in_flight = max_in_flight
+        #: eio_sid -> answers of pipelined events still to come
+        self._in_flight: dict[str, int] = {}
         self._connect_deadline_s = connect_deadline_s
         self._connecting: set[str] = set()
+        frames.install()
         bound_outgoing()
+        async_socket.AsyncSocket.minitalk_refused = False  # set by ``_refuse``
         eio: Any = self.eio
         eio.minitalk_max_outgoing = max_outgoing_bytes
         eio.minitalk_mistakes = mistakes
-        eio._async = {**eio._async, "websocket": GuardedWebSocket}
+        eio.minitalk_flusher = frames.Flusher()
+        eio.minitalk_overflow = _drop
+        eio._async = {
+            **eio._async,
+            "websocket": GuardedWebSocket,
+            "translate_request": translate_request,
+        }
 
     async def _handle_eio_connect(self, eio_sid: str, environ: Any) -> None:
         await super()._handle_eio_connect(eio_sid, environ)
@@ -79,6 +111,9 @@ class GuardedServer(socketio.AsyncServer):  # type: ignore[misc]
         loop.call_later(self._connect_deadline_s, self._check_connected, eio_sid)
 
     async def _handle_eio_disconnect(self, eio_sid: str, reason: Any) -> None:
+        sock = self.eio.sockets.get(eio_sid)
+        if sock is not None and sock.minitalk_sink is not None:
+            frames.end(sock)  # closed here (ping timeout, logout, ...): end its WebSocket too
         await super()._handle_eio_disconnect(eio_sid, reason)
         self.mistakes.forget(eio_sid)
 
@@ -88,6 +123,7 @@ class GuardedServer(socketio.AsyncServer):  # type: ignore[misc]
             await super()._handle_connect(eio_sid, namespace, data)
         finally:
             self._connecting.discard(eio_sid)
+            keep_read_after_connect(self.environ.get(eio_sid))
 
     async def _handle_event(self, eio_sid: str, namespace: Any, id: Any, data: Any) -> None:
         if data and data[0] in _RESERVED_EVENTS:
@@ -96,20 +132,98 @@ class GuardedServer(socketio.AsyncServer):  # type: ignore[misc]
 
     async def _handle_eio_message(self, eio_sid: str, data: Any) -> None:
         sock = self.eio.sockets.get(eio_sid)
-        if sock is None or sock.closing or sock.closed:
+        if sock is None or sock.closing or sock.closed or sock.minitalk_refused:
             return  # what a refused socket still sent before it was closed
         if isinstance(data, bytes) or data[:1] in _BINARY_TYPES:
             await self._refuse(eio_sid, NO_BINARY, "sent a binary packet")
             return
         try:
-            await super()._handle_eio_message(eio_sid, data)
+            if not await self._handle_plain_event(eio_sid, data):
+                await super()._handle_eio_message(eio_sid, data)
         except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
             # what the libraries raise on a frame they cannot parse (never a server fault)
             self.mistakes.note(eio_sid, "malformed packet %.80r: %s", data, exc)
             await self._refuse(eio_sid, "malformed packet", None)
 
+    async def _handle_plain_event(self, eio_sid: str, data: str) -> bool:
+        """The commonest packet, an EVENT of the default namespace to a handler of its own
+        (``2[<id>]["send_message",{...}]``), handled as python-socketio 5.18 would
+        (``_handle_eio_message`` -> ``_handle_event`` -> ``_handle_event_internal`` ->
+        ``_trigger_event``, then the ACK ``3<id>[<answer>]``) without its packet objects, its
+        binary scans and its ``inspect`` per event. False, having done nothing, for anything
+        else: another packet type or namespace, a binary packet awaiting attachments, an event
+        with no handler of its own or a reserved name, a socket not connected to the
+        namespace, an id of more than 18 digits; python-socketio handles those (and the
+        errors of its decoder) as before."""
+        if data[:1] != "2" or eio_sid in self._binary_packet:
+            return False
+        match = _PLAIN_EVENT.match(data)
+        if match is None:
+            return False
+        args = self.packet_class.json.loads(data[match.end() - 1 :])
+        if type(args) is not list or not args or type(args[0]) is not str:
+            return False
+        name = args[0]
+        handler = self.handlers.get("/", {}).get(name)
+        if handler is None or name in _RESERVED_EVENTS or name == "*":
+            return False
+        manager = self.manager
+        sid = manager.sid_from_eio_sid(eio_sid, "/")
+        if sid is None or not manager.is_connected(sid, "/"):
+            return False
+        ack_id = match.group(1)
+        answer: Any
+        start = self.pipelined.get(name) if ack_id else None
+        if start is not None and self._in_flight.get(eio_sid, 0) < self._max_in_flight:
+            self._in_flight[eio_sid] = self._in_flight.get(eio_sid, 0) + 1
+            try:
+                rest = await start(sid, *args[1:])
+            except BaseException:
+                self._done(eio_sid)
+                raise
+            if not isinstance(rest, dict):  # the answer comes later
+                _spawn(self._answer_later(eio_sid, ack_id, rest))
+                return True
+            self._done(eio_sid)  # refused at once: answered now, in order
+            answer = rest
+        else:
+            answer = await handler(sid, *args[1:])
+        if ack_id:
+            await self.eio.send(eio_sid, self._ack(ack_id, answer))
+        return True
+
+    def _ack(self, ack_id: str, answer: Any) -> str:
+        """``Packet(ACK, namespace="/", id, data).encode()``; MiniTalk's answers are dicts,
+        never binary."""
+        reply = [] if answer is None else list(answer) if isinstance(answer, tuple) else [answer]
+        return f"3{int(ack_id)}{self.packet_class.json.dumps(reply)}"
+
+    async def _answer_later(self, eio_sid: str, ack_id: str, rest: Awaitable[Any]) -> None:
+        """The ACK of a pipelined event once its answer is there."""
+        try:
+            await self.eio.send(eio_sid, self._ack(ack_id, await rest))
+        except Exception:  # the socket went meanwhile: nobody to tell
+            log.debug("ACK %s for %s not sent", ack_id, eio_sid, exc_info=True)
+        finally:
+            self._done(eio_sid)
+
+    def _done(self, eio_sid: str) -> None:
+        left = self._in_flight.get(eio_sid, 1) - 1
+        if left > 0:
+            self._in_flight[eio_sid] = left
+        else:
+            self._in_flight.pop(eio_sid, None)
+
     async def _refuse(self, eio_sid: str, message: str, why: str | None) -> None:
-        """An ``error`` event (when the socket is connected) and the socket closed."""
+        """An ``error`` event (when the socket is connected) and the socket closed.
+
+        The socket counts as refused from this moment, before any ``await``: the frames its
+        client sent after the refused one are already being read (each message is a task of
+        its own, and the close takes a few loop turns), and none of them may still act, say a
+        send stored whose ack the closed socket can no longer carry."""
+        sock = self.eio.sockets.get(eio_sid)
+        if sock is not None:
+            sock.minitalk_refused = True
         if why is not None:
             self.mistakes.note(eio_sid, why)
         sid = self.manager.sid_from_eio_sid(eio_sid, "/")
@@ -135,7 +249,7 @@ async def _closed(sock: Any) -> None:
     """Engine.IO's close only queues a CLOSE packet and waits for the client to hang up; the
     ``None`` after it ends the writer, which closes the WebSocket (or the pending long-poll)."""
     await sock.close(wait=False, abort=False)
-    sock.queue.put_nowait(None)
+    frames.end(sock)
 
 
 class GuardedWebSocket(eio_asgi.WebSocket):  # type: ignore[misc]
@@ -174,6 +288,11 @@ def bound_outgoing() -> None:
     library_send, library_poll = socket_class.send, socket_class.poll
 
     async def send(self: Any, pkt: eio_packet.Packet) -> None:
+        sink = self.minitalk_sink  # on a WebSocket: frames.py writes it, bounded there
+        if sink is not None:
+            if await self.check_ping_timeout():  # what the library's send checks first
+                sink.send(pkt)
+            return
         limit = getattr(self.server, "minitalk_max_outgoing", None)
         if limit is not None:
             if getattr(self, "minitalk_dropped", False):
@@ -211,6 +330,7 @@ def _drop(sock: Any, queued: int) -> None:
             queue.get_nowait()
             queue.task_done()
     sock.minitalk_queued = 0
+    sock.minitalk_sink = None
     queue.put_nowait(None)  # ends the writer (WebSocket) or the pending long-poll
     ws = getattr(sock, "minitalk_ws", None)
     if ws is not None:

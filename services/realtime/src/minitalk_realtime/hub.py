@@ -70,6 +70,7 @@ class Hub:
         emitter: Emitter,
         publish_timeout: float,
         live_heartbeat: float,
+        publish_coalesce: float = 0.0,
     ) -> None:
         self._js = js
         self._nc = nc
@@ -79,7 +80,7 @@ class Hub:
         # ``nc`` has no echo: what this process publishes on typing.* it gives its own sockets
         # itself
         self.fanout = Fanout(nc, self._on_typing)
-        self.sender = MessageSender(js, publish_timeout)
+        self.sender = MessageSender(js, nc, publish_timeout, publish_coalesce)
         #: Edits, deletions and reactions (``chat.editing``), set up by ``main.py``.
         self.editor: MessageEditor
         self.projection = Projection(js, subjects.ROOMS_STREAM, self._apply)
@@ -130,9 +131,14 @@ class Hub:
         await self.fanout.sync([room_id])
 
     async def send(self, sid: str, command: SendMessage) -> dict[str, Any]:
+        acked = await self.submit(sid, command)
+        return await acked
+
+    async def submit(self, sid: str, command: SendMessage) -> Awaitable[dict[str, Any]]:
+        """``send`` up to the message written to NATS; what to await for its ack."""
         username = self._user(sid)
         await self._require_member(username, command.room_id)
-        return await self.sender.send(username, command)
+        return await self.sender.submit(username, command)
 
     async def edit(self, sid: str, command: EditMessage) -> dict[str, Any]:
         username = self._user(sid)

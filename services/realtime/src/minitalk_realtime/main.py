@@ -107,7 +107,12 @@ def build_app(settings: RealtimeSettings) -> Any:
             js = nc.jetstream()
             await bus.ensure_streams(js, settings)
             hub = Hub(
-                js, nc, RoomEmitter(sio), settings.publish_timeout_s, settings.live_heartbeat_s
+                js,
+                nc,
+                RoomEmitter(sio),
+                settings.publish_timeout_s,
+                settings.live_heartbeat_s,
+                settings.publish_coalesce_ms / 1000,
             )
             hub.editor = MessageEditor(
                 nc,
@@ -117,6 +122,9 @@ def build_app(settings: RealtimeSettings) -> Any:
                 settings.max_reactions_per_message,
             )
             runtime.hub = hub
+            assert runtime.admission is not None
+            runtime.admission.start()
+            stack.callback(runtime.admission.stop)
             stack.push_async_callback(hub.close)
             await hub.start()
             revoked = await stack.enter_async_context(revocation.following(js))
@@ -169,5 +177,16 @@ def main() -> None:
         logging.getLogger(name).addFilter(RedactTokens())
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     with telemetry.telemetry("realtime", settings.env):
-        # a WebSocket frame is refused before it is buffered whole (uvicorn's default: 16 MB)
-        http.serve(build_app(settings), settings, ws_max_size=settings.max_frame_bytes)
+        http.serve(
+            build_app(settings),
+            settings,
+            # a WebSocket frame is refused before it is buffered whole (uvicorn's default: 16 MB)
+            ws_max_size=settings.max_frame_bytes,
+            # no compression, as the original Engine.IO server: a compressed frame is made per
+            # socket, where frames.py writes one room frame to every member (and zlib's
+            # state costs ~40 KB per socket that negotiates it: browsers do)
+            ws_per_message_deflate=False,
+            # Engine.IO pings every socket already (pings.py); uvicorn's own WebSocket pings
+            # were a second timer and frame pair per socket every 20 s
+            ws_ping_interval=None,
+        )

@@ -10,9 +10,11 @@ message's id, seq and timestamp.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import uuid
+from collections.abc import Awaitable, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -20,9 +22,11 @@ import msgspec
 import nats.errors
 from minitalk_common import bus, events, metrics, subjects
 from minitalk_common.chat.messages import timestamp
+from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
 
 from .errors import NotStored
+from .jspublish import Publisher
 from .payloads import SendMessage
 
 log = logging.getLogger("minitalk.realtime.messages")
@@ -54,12 +58,21 @@ def event_id(sender: str, room_id: str, client_msg_id: str | None) -> str:
 
 
 class MessageSender:
-    def __init__(self, js: JetStreamContext, timeout: float) -> None:
+    def __init__(
+        self, js: JetStreamContext, nc: NATS, timeout: float, coalesce_s: float = 0.0
+    ) -> None:
         self._js = js
-        self._timeout = timeout
+        self._publisher = Publisher(nc, timeout, coalesce_s)
 
-    async def send(self, sender: str, command: SendMessage) -> dict[str, Any]:
-        """Store; the acknowledgement ``{ok, id, seq, timestamp}``."""
+    @property
+    def pending(self) -> int:
+        """Sends waiting for JetStream's PubAck."""
+        return self._publisher.pending
+
+    async def submit(self, sender: str, command: SendMessage) -> Awaitable[dict[str, Any]]:
+        """Write the message to JetStream (in call order) and return once it is written, with
+        what to await for its acknowledgement ``{ok, id, seq, timestamp}`` (``NotStored`` if
+        JetStream does not store it)."""
         event = events.MessageSent(
             id=event_id(sender, command.room_id, command.client_msg_id),
             actor=sender,
@@ -68,20 +81,25 @@ class MessageSender:
             content=command.content,
             client_msg_id=command.client_msg_id,
         )
-        seq, duplicate = await self._store(event)
+        stored = await self._store(event)
+        return self._acked(event, stored)
+
+    async def _acked(
+        self, event: events.MessageSent, stored: Awaitable[tuple[int, bool]]
+    ) -> dict[str, Any]:
+        with _not_stored(event):
+            seq, duplicate = await stored
         at = await self._stored_at(seq, event.at) if duplicate else event.at
         if not duplicate:
             metrics.MESSAGES_PUBLISHED.add(1)
         return {"ok": True, "id": event.id, "seq": seq, "timestamp": timestamp(at)}
 
-    async def _store(self, event: events.MessageSent) -> tuple[int, bool]:
+    async def _store(self, event: events.MessageSent) -> Awaitable[tuple[int, bool]]:
+        """``bus.publish_event``'s headers and span (``bus.event_headers``), the publish written
+        through ``jspublish.Publisher``; what to await for its PubAck."""
         subject = subjects.message_subject(event.room_id)
-        try:
-            ack = await bus.publish_event(self._js, subject, event, timeout=self._timeout)
-        except (nats.errors.Error, TimeoutError, OSError) as exc:
-            log.warning("message %s not stored: %r", event.id, exc)
-            raise NotStored from exc
-        return ack.seq, bool(ack.duplicate)
+        with _not_stored(event), bus.event_headers(subject, event) as headers:
+            return await self._publisher.submit(subject, events.encode(event), headers)
 
     async def _stored_at(self, seq: int, fallback: datetime) -> datetime:
         """The time of the first copy of a resent message (so its ack matches what was sent)."""
@@ -92,3 +110,14 @@ class MessageSender:
             log.warning("could not read back message at seq %d: %r", seq, exc)
             return fallback
         return stored.at
+
+
+@contextlib.contextmanager
+def _not_stored(event: events.MessageSent) -> Iterator[None]:
+    """What NATS raises while a message is written or awaited becomes ``NotStored`` (the sender
+    resends with the same clientMsgId)."""
+    try:
+        yield
+    except (nats.errors.Error, TimeoutError, OSError) as exc:
+        log.warning("message %s not stored: %r", event.id, exc)
+        raise NotStored from exc

@@ -28,10 +28,10 @@ import logging
 import secrets
 import time
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager, suppress
+from contextlib import asynccontextmanager
 
 import nats.errors
-from minitalk_common import bus, kvfollow, subjects
+from minitalk_common import bus, kvfollow, subjects, tasks
 from nats.js import JetStreamContext
 from nats.js.kv import KeyValue
 
@@ -187,9 +187,7 @@ async def counting(
         async with kvfollow.following(js, bucket, counts._on_entry, counts.ready, counts.current):
             yield counts
     finally:
-        refresher.cancel()
+        await tasks.stop(refresher)  # before the last publishes, which it could race
         for username in list(counts._mine):  # this process's sockets are gone with it
             counts._mine.pop(username)
             await counts.publish(username)
-        with suppress(asyncio.CancelledError):
-            await refresher

@@ -12,7 +12,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qs
 
 import socketio
@@ -21,7 +21,8 @@ from minitalk_common import telemetry, tokens
 from opentelemetry import trace
 from socketio import packet as sio_packet
 
-from . import fastjson, payloads, pings
+from . import fastjson, frames, payloads, pings
+from .admission import Admission, Busy
 from .config import RealtimeSettings
 from .errors import Internal, NotReady, RealtimeError, error_ack, error_event
 from .expiry import TokenWatch
@@ -37,6 +38,9 @@ log = logging.getLogger("minitalk.realtime.sockets")
 tracer = trace.get_tracer("minitalk.realtime")
 
 Handler = Callable[[str, Any], Awaitable[dict[str, Any]]]
+#: The first step of a pipelined event: what to await for its answer (``_started``).
+Starter = Callable[[str, Any], Awaitable[Awaitable[dict[str, Any]]]]
+T = TypeVar("T")
 
 #: Why a connection is refused when its user holds ``max_sockets_per_user`` already.
 TOO_MANY_SOCKETS = "too many connections"
@@ -55,6 +59,8 @@ class Runtime:
     reads: Reads | None = None
     #: Closes each socket when its token expires or is revoked (made by ``register``).
     token_watch: TokenWatch | None = None
+    #: Refuses writes while this process is behind (``admission.py``; made by ``register``).
+    admission: Admission | None = None
     #: Set once the public key is loaded and the rooms projection has caught up.
     ready: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -71,11 +77,12 @@ class Runtime:
 
 
 def create_server(settings: RealtimeSettings) -> GuardedServer:
-    pings.spread_first_pings()
+    pings.share_pinger()
     return GuardedServer(
         mistakes=Mistakes(settings.mistake_log_lines_per_min),
         connect_deadline_s=settings.connect_deadline_s,
         max_outgoing_bytes=settings.max_outgoing_bytes,
+        max_in_flight=settings.max_in_flight_per_socket,
         async_mode="asgi",
         # MINITALK_ALLOWED_ORIGINS, as for REST (libs/common origins.py)
         cors_allowed_origins=settings.origin_policy.socketio,
@@ -90,9 +97,10 @@ def create_server(settings: RealtimeSettings) -> GuardedServer:
 
 class RoomEmitter:
     """``AsyncServer.emit(event, data, to=sids)`` for the default namespace without callbacks,
-    minus python-socketio's task per recipient: the packet is encoded once (as the library
-    does) and queued on each recipient's Engine.IO socket in turn (an unbounded queue, so no
-    socket waits for another). Anything else goes to ``AsyncServer.emit``."""
+    minus python-socketio's task and encode per recipient: the packet is encoded once, its
+    WebSocket frame built once and handed to each recipient's ``frames.FrameSink`` (written at
+    the end of the loop turn); a recipient without one (long-polling) gets the encoded packet
+    queued on its Engine.IO socket. Anything else goes to ``AsyncServer.emit``."""
 
     def __init__(self, sio: socketio.AsyncServer) -> None:
         self._sio = sio
@@ -106,16 +114,24 @@ class RoomEmitter:
             sio_packet.EVENT, namespace="/", data=[event] if data is None else [event, data]
         )
         encoded = pkt.encode()
-        frames = [
-            eio_packet.Packet(eio_packet.MESSAGE, part)
-            for part in (encoded if isinstance(encoded, list) else [encoded])
-        ]
+        if isinstance(encoded, list):  # binary attachments: never from MiniTalk
+            await sio.emit(event, data, to=to)
+            return
+        text = eio_packet.Packet(eio_packet.MESSAGE, encoded)
+        frame: bytes | None = None
+        sockets = sio.eio.sockets
         for _, eio_sid in sio.manager.get_participants("/", to):
-            for frame in frames:
-                try:
-                    await sio._send_eio_packet(eio_sid, frame)
-                except Exception:  # one socket's failure must not cost the others theirs
-                    log.exception("emit of %s to %s failed", event, eio_sid)
+            sock = sockets.get(eio_sid)
+            sink = sock.minitalk_sink if sock is not None else None
+            if sink is not None:
+                if frame is None:
+                    frame = frames.text_frame(text.encode())
+                sink.write(frame)
+                continue
+            try:
+                await sio._send_eio_packet(eio_sid, text)
+            except Exception:  # one socket's failure must not cost the others theirs
+                log.exception("emit of %s to %s failed", event, eio_sid)
 
 
 def token_of(environ: dict[str, Any], auth: Any) -> str | None:
@@ -186,11 +202,25 @@ def register(sio: GuardedServer, runtime: Runtime, settings: RealtimeSettings) -
                 limits.sweep()
 
     limits = UserLimits(settings.budgets())
+    admission = runtime.admission = Admission(
+        settings.busy_lag_ms / 1000 if settings.busy_lag_ms else float("inf"),
+        settings.busy_hold_ms / 1000,
+        settings.busy_max_pending,
+        lambda: runtime.hub.sender.pending if runtime.hub is not None else 0,
+        late_ticks=settings.busy_late_ticks,
+    )
 
-    def spending(kind: str, handler: Handler) -> Handler:
-        """``handler`` once the socket's user has the budget for one more ``kind`` event."""
+    def spending(
+        kind: str, handler: Callable[[str, Any], Awaitable[T]]
+    ) -> Callable[[str, Any], Awaitable[T]]:
+        """``handler`` once the socket's user has the budget for one more ``kind`` event; a
+        write (``WRITES``) only while the process is not behind (a busy refusal spends no
+        budget)."""
+        write = kind in WRITES
 
-        async def spend(sid: str, payload: Any) -> dict[str, Any]:
+        async def spend(sid: str, payload: Any) -> T:
+            if write:
+                admission.admit()
             username = hub().sessions.user_of(sid)
             if username is not None:
                 limits.spend(username, kind)
@@ -218,6 +248,11 @@ def register(sio: GuardedServer, runtime: Runtime, settings: RealtimeSettings) -
     async def send_message(sid: str, payload: Any) -> dict[str, Any]:
         command = payloads.send_message(payload, settings.max_message_chars)
         return await hub().send(sid, command)
+
+    async def submit_message(sid: str, payload: Any) -> Awaitable[dict[str, Any]]:
+        """``send_message`` up to the message written to NATS (``GuardedServer.pipelined``)."""
+        command = payloads.send_message(payload, settings.max_message_chars)
+        return await hub().submit(sid, command)
 
     async def typing(sid: str, payload: Any) -> dict[str, Any]:
         await hub().typing(sid, payloads.typing(payload))
@@ -251,6 +286,8 @@ def register(sio: GuardedServer, runtime: Runtime, settings: RealtimeSettings) -
         ("react", "react", react),
     ):
         sio.on(name, _answered(sio, name, spending(kind, handler)))
+    # a socket's next event is read while its send waits for JetStream (guards.py)
+    sio.pipelined["send_message"] = _started(sio, "send_message", spending("send", submit_message))
     other = _answered(sio, "other", spending("other", unknown_event))
 
     async def any_other(_event: Any, sid: str, *args: Any) -> dict[str, Any]:
@@ -259,6 +296,9 @@ def register(sio: GuardedServer, runtime: Runtime, settings: RealtimeSettings) -
 
     sio.on("*", any_other)
 
+
+#: The kinds of event that store something in JetStream: refused while busy (admission.py).
+WRITES = frozenset({"send", "edit", "react", "reads"})
 
 _background: set[asyncio.Task[None]] = set()
 
@@ -283,32 +323,90 @@ def _answered(sio: GuardedServer, name: str, handler: Handler) -> Callable[..., 
     async def on_event(sid: str, *args: Any) -> dict[str, Any]:
         payload = args[0] if args else None
         with _event_span(name, payload) as span:
-            failure: RealtimeError
             try:
                 return await handler(sid, payload)
-            except RateLimited as exc:
-                sio.mistakes.note(sid, "%s rate limited", name)
-                failure = exc
-            except RealtimeError as exc:
-                failure = exc
             except Exception as exc:
-                log.exception("%s from %s failed", name, sid)
-                span.record_exception(exc)
-                failure = Internal()
-            _refused(span, failure.message)
-            await sio.emit("error", error_event(failure), to=sid)
-            return error_ack(failure)
+                return await _failed(sio, sid, name, span, exc)
 
     return on_event
 
 
-def _event_span(name: str, payload: Any) -> contextlib.AbstractContextManager[trace.Span]:
-    """The SERVER span of one Socket.IO event (a trace starts here), named by the event."""
+def _started(sio: GuardedServer, name: str, start: Starter) -> Callable[..., Any]:
+    """``_answered`` for an event handled in two steps (``GuardedServer.pipelined``): ``start``
+    runs now, in the order the socket's events came. When it fails (a refusal: bad payload,
+    budget, busy, unknown room) the answer is returned now, as ``_answered`` would, so that
+    refusals keep the order of the events; else what to await for the answer (the failure of
+    that step mapped the same way). The event's span covers both steps."""
+
+    async def on_event(sid: str, *args: Any) -> dict[str, Any] | Awaitable[dict[str, Any]]:
+        payload = args[0] if args else None
+        span = telemetry.start_span(
+            name, trace.SpanKind.SERVER, _event_attributes(name, payload), tracer
+        )
+        try:
+            with trace.use_span(span, end_on_exit=False):
+                rest = await start(sid, payload)
+        except Exception as exc:
+            try:
+                return await _failed(sio, sid, name, span, exc)
+            finally:
+                span.end()
+        except BaseException:
+            span.end()
+            raise
+        return _ended(sio, sid, name, span, rest)
+
+    return on_event
+
+
+async def _ended(
+    sio: GuardedServer, sid: str, name: str, span: trace.Span, rest: Awaitable[dict[str, Any]]
+) -> dict[str, Any]:
+    try:
+        with trace.use_span(span, end_on_exit=False):
+            try:
+                return await rest
+            except Exception as exc:
+                return await _failed(sio, sid, name, span, exc)
+    finally:
+        span.end()
+
+
+async def _failed(
+    sio: GuardedServer, sid: str, name: str, span: trace.Span, exc: Exception
+) -> dict[str, Any]:
+    """Every failure of an event handler, in one place: the ack and ``error`` event it gets."""
+    failure: RealtimeError
+    if isinstance(exc, Busy):  # logged once per spell by admission.py
+        # told in its ack only: under overload an extra ``error`` frame per refusal would be
+        # one more write to a socket that is already behind
+        _refused(span, exc.message)
+        return error_ack(exc)
+    if isinstance(exc, RateLimited):
+        sio.mistakes.note(sid, "%s rate limited", name)
+        failure = exc
+    elif isinstance(exc, RealtimeError):
+        failure = exc
+    else:
+        log.exception("%s from %s failed", name, sid, exc_info=exc)
+        span.record_exception(exc)
+        failure = Internal()
+    _refused(span, failure.message)
+    await sio.emit("error", error_event(failure), to=sid)
+    return error_ack(failure)
+
+
+def _event_attributes(name: str, payload: Any) -> dict[str, str]:
     attributes = {"rpc.system": "socket.io", "rpc.method": name}
     room_id = payload.get("roomId") if isinstance(payload, dict) else None
     if isinstance(room_id, str):
         attributes["minitalk.room.id"] = room_id[:128]
-    return telemetry.span(name, trace.SpanKind.SERVER, attributes, tracer)
+    return attributes
+
+
+def _event_span(name: str, payload: Any) -> contextlib.AbstractContextManager[trace.Span]:
+    """The SERVER span of one Socket.IO event (a trace starts here), named by the event."""
+    return telemetry.span(name, trace.SpanKind.SERVER, _event_attributes(name, payload), tracer)
 
 
 def _refused(span: trace.Span, message: str) -> None:
