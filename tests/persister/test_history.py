@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from minitalk_common import events, subjects
+from minitalk_common.chat import changes
+from minitalk_common.chat import history as chat_history
 from minitalk_local.system import LocalSystem
 from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
@@ -58,6 +60,31 @@ async def test_a_message_is_in_the_history_asked_right_after_it_was_stored(
         seq = await send(js, "lobby", f"just now {i}", datetime.now(UTC))
         page = await history(nc, {"roomId": "lobby", "limit": 1})
         assert [(m["seq"], m["content"]) for m in page["messages"]] == [(seq, f"just now {i}")]
+
+
+async def test_a_message_sent_a_moment_ago_to_another_room_is_in_another_room(
+    system: LocalSystem, js: JetStreamContext, nc: NATS
+) -> None:
+    """An edit naming a message of another room, asked right after that message was stored,
+    is refused as ``other-room`` (its write may still be on its way), and an id nobody sent
+    as ``unknown-message``."""
+    await create_rooms(js, ["lobby", "other"])
+    await send(js, "lobby", "hello", datetime.now(UTC))
+    await start_persister(system)
+
+    async def lookup(room: str, message_id: str) -> str | None:
+        request = changes.encode(changes.LookupRequest(room, message_id))
+        reply = await nc.request(subjects.lookup_subject(0), request, timeout=10)
+        return (reply.headers or {}).get(chat_history.ERROR_HEADER)
+
+    for i in range(10):
+        event = events.MessageSent(
+            actor="bob", room_id="other", sender="bob", content=f"there {i}", at=datetime.now(UTC)
+        )
+        await publish(js, subjects.message_subject("other"), event)
+        assert await lookup("lobby", event.id) == "other-room", i
+        assert await lookup("other", event.id) is None, i
+    assert await lookup("lobby", "nobody-sent-this") == "unknown-message"
 
 
 async def test_bad_requests_get_an_error(

@@ -4,7 +4,9 @@ realtime and rooms ask before they publish an edit, a deletion or a reaction: wh
 message, whether it is deleted, its reactions and its version (``minitalk_common.chat.changes``).
 The persister holds that already (the room's overlay, ``changes.py``), so nothing else keeps a
 copy of every message. Read-your-writes as for history: the answer waits (bounded) until the
-room's last stored event is in its file, so a change made a moment ago is seen.
+room's last stored event is in its file, so a change made a moment ago is seen; an id the
+room does not have waits for the whole stream once, so a message sent a moment ago to another
+room is answered ``other-room``, not ``unknown-message``.
 
 Request ``{roomId, id}``; reply the ``MessageState`` JSON, or ``{error}`` with the header
 ``Minitalk-Error: <changes.Code>`` (``unknown-message``, ``other-room``, ``bad-request``,
@@ -49,6 +51,15 @@ class LookupResponder(Responder):
         ):
             raise changes.Refused(changes.Code.WRONG_PARTITION)
         await self._room_written(request.room_id)
+        try:
+            return await self._store.lookup(request.room_id, request.id)
+        except changes.Refused as exc:
+            if exc.code is not changes.Code.UNKNOWN:
+                raise
+        # Not in this room: it may be a message of another room whose write is still on its
+        # way (sent a moment ago), and then the answer is ``other-room``. Wait for the whole
+        # stream once; an unknown id costs one stream-info round trip more.
+        await self._stream_written()
         return await self._store.lookup(request.room_id, request.id)
 
 

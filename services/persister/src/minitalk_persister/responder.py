@@ -100,6 +100,18 @@ class Responder:
         except (nats.errors.Error, TimeoutError) as exc:
             log.warning("%s in %s: cannot read the last stored seq: %r", self.what, room_id, exc)
             return False
+        return await self._written(last, room_id)
+
+    async def _stream_written(self) -> bool:
+        """Wait (bounded) until every event stored so far, in any room, is written."""
+        try:
+            last = (await self._js.stream_info(subjects.MESSAGES_STREAM)).state.last_seq
+        except (nats.errors.Error, TimeoutError) as exc:
+            log.warning("%s: cannot read the stream's last seq: %r", self.what, exc)
+            return False
+        return await self._written(last, "the stream")
+
+    async def _written(self, last: int, room_id: str) -> bool:
         if await self._messages.wait_durable(last, self._settings.history_wait_s):
             return True
         if self._messages.disk_failing:  # said once in the log already (disk.py)
