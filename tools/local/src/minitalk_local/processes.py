@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import http.client
 import json
 import os
 import resource
@@ -68,8 +69,11 @@ def free_port() -> int:
 
 
 def port_open(port: int) -> bool:
+    """Whether something listens on ``port``. The services' ports come from the ephemeral
+    range, and a connect to such a port nobody listens on can connect the socket to itself
+    (TCP simultaneous open: the kernel picked the same port as the source): that is not it."""
     with socket.socket() as s:
-        return s.connect_ex(("127.0.0.1", port)) == 0
+        return s.connect_ex(("127.0.0.1", port)) == 0 and s.getsockname() != s.getpeername()
 
 
 def http_ok(url: str, timeout: float = 2.0) -> tuple[bool, str]:
@@ -82,6 +86,8 @@ def http_ok(url: str, timeout: float = 2.0) -> tuple[bool, str]:
         return False, _reason(exc)
     except OSError as exc:
         return False, str(exc)
+    except http.client.HTTPException as exc:  # e.g. a socket connected to itself (port_open)
+        return False, f"{type(exc).__name__}: {exc}"
 
 
 def _reason(exc: urllib.error.HTTPError) -> str:
