@@ -11,7 +11,7 @@ from minitalk_local.system import LocalSystem
 from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
 
-from .support import create_rooms, history, publish, start_persister
+from .support import create_rooms, history, publish, start_persister, stats
 
 T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 
@@ -60,6 +60,22 @@ async def test_a_message_is_in_the_history_asked_right_after_it_was_stored(
         seq = await send(js, "lobby", f"just now {i}", datetime.now(UTC))
         page = await history(nc, {"roomId": "lobby", "limit": 1})
         assert [(m["seq"], m["content"]) for m in page["messages"]] == [(seq, f"just now {i}")]
+
+
+async def test_a_reader_cuts_the_batch_wait_short(
+    system: LocalSystem, js: JetStreamContext, nc: NATS
+) -> None:
+    """The persister waits up to ``batch_wait`` for a batch to fill (one write and fsync for
+    many events), but not while a reader waits for an event of it: with a batch wait of 60 s
+    and a history wait of 1 s, history still holds the message sent right before it."""
+    await create_rooms(js, ["lobby"])
+    await start_persister(system, batch_wait_ms="60000", history_wait_s="1")
+    seqs = [await send(js, "lobby", f"batched {i}", datetime.now(UTC)) for i in range(20)]
+    page = await history(nc, {"roomId": "lobby", "limit": 50})
+    assert [m["seq"] for m in page["messages"]] == seqs
+    written = (await stats(system))["streams"]["MESSAGES"]
+    assert written["written"] == 20
+    assert written["room_writes"] == 1  # the 20 came within the wait: one batch
 
 
 async def test_a_message_sent_a_moment_ago_to_another_room_is_in_another_room(

@@ -16,7 +16,7 @@ class PersisterSettings(ServiceSettings):
     #: Most events written per batch (one fetch from a consumer).
     batch_size: int = Field(default=100, ge=1, le=10_000)
     #: Longest wait in milliseconds for a batch to fill before writing what came.
-    batch_wait_ms: int = Field(default=50, ge=1, le=60_000)
+    batch_wait_ms: int = Field(default=100, ge=1, le=60_000)
     #: This process's partition: it writes and serves the rooms with
     #: ``crc32(roomId) % persister_partitions == persister_partition``.
     persister_partition: int = Field(default=0, ge=0)

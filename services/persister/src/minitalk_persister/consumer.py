@@ -57,6 +57,10 @@ class StreamConsumer:
         self._sub: JetStreamContext.PullSubscription | None = None
         self._resume_to = 0
         self._durable = asyncio.Condition()
+        #: The highest seq a reader waits for (``wait_durable``), and the wake-up that cuts a
+        #: batch's wait short for it.
+        self._wanted_seq = 0
+        self._wanted = asyncio.Event()
         self._checked = time.monotonic()
 
     async def bind(self) -> None:
@@ -122,8 +126,11 @@ class StreamConsumer:
     async def wait_durable(self, seq: int, timeout: float) -> bool:
         """Wait until every event up to ``seq`` is in the files; False on timeout, and at once
         while the disk refuses the writes (history then answers with what is written)."""
-        if self.disk_failing:
+        if self.disk_failing or self.stats.durable_seq >= seq:
             return self.stats.durable_seq >= seq
+        if seq > self._wanted_seq:
+            self._wanted_seq = seq
+        self._wanted.set()
         async with self._durable:
             try:
                 await asyncio.wait_for(
@@ -151,18 +158,27 @@ class StreamConsumer:
             return []
         self._checked = time.monotonic()
         if len(msgs) < self._settings.batch_size:
-            msgs += await self._top_up(len(msgs))
+            msgs += await self._top_up(len(msgs), stop)
         return msgs
 
-    async def _top_up(self, have: int) -> list[Msg]:
+    async def _top_up(self, have: int, stop: asyncio.Event) -> list[Msg]:
         """The events that came within ``batch_wait`` of a batch's first one.
 
         A fetch returns as soon as anything is there: under load that makes batches of a few
         events and one fsync per room file for each. Waiting for the batch to fill lets one
-        write and fsync per file cover up to ``batch_size`` events.
+        write and fsync per file cover up to ``batch_size`` events. A reader waiting for an
+        event not yet written (history, a lookup, the room list: read-your-writes) cuts the
+        wait short, so the wait costs readers nothing; so does ``stop`` (the batch is written).
         """
         assert self._sub is not None
-        await asyncio.sleep(self._settings.batch_wait_s)
+        if self._wanted_seq <= self.stats.durable_seq and not stop.is_set():
+            self._wanted.clear()
+            wakes = [asyncio.create_task(e.wait()) for e in (self._wanted, stop)]
+            await asyncio.wait(
+                wakes, timeout=self._settings.batch_wait_s, return_when=asyncio.FIRST_COMPLETED
+            )
+            for wake in wakes:
+                wake.cancel()
         try:
             return await self._sub.fetch(self._settings.batch_size - have, TOP_UP_TIMEOUT_S)
         except TimeoutError:
