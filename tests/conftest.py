@@ -6,6 +6,7 @@ store, so the fixed stream names never leak from one test into another.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import timedelta
@@ -18,6 +19,13 @@ from minitalk_common.config import NatsSettings
 from minitalk_local.system import LocalSystem, NatsServer
 from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
+
+if "PYTEST_XDIST_WORKER" in os.environ:
+    # pytest-xdist's workers run with COLUMNS=80 and LINES=24, and a rich Console made at import
+    # (minitalk_replay's) keeps that width for good: its tables would be cut where a test reads
+    # them. Without them the width is what each test asks for, as in a run without workers.
+    os.environ.pop("COLUMNS", None)
+    os.environ.pop("LINES", None)
 
 
 @pytest.fixture
@@ -79,3 +87,23 @@ def system(tmp_path: Path, nats_server: NatsServer, key_pair: KeyPair) -> Iterat
     )
     yield running
     running.stop_all()
+
+
+#: Files that keep both cores busy on their own (load generators, a browser, fuzzers, writes
+#: under load): with ``-n 2`` (``./taskw test``) they all run on one worker, one after another,
+#: while the other worker runs the rest file by file.
+HEAVY = (
+    "tests/loadtests/",
+    "tests/fuzz/",
+    "tests/e2e/test_web_",
+    "tests/persister/test_durability.py",
+    "tests/integration/test_scale_out.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Group the tests for ``pytest-xdist --dist loadgroup``: a file's tests stay together on
+    one worker (its module fixtures start once), and the heavy files share one worker."""
+    for item in items:
+        path = item.nodeid.split("::", 1)[0]
+        item.add_marker(pytest.mark.xdist_group("heavy" if path.startswith(HEAVY) else path))
