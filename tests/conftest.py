@@ -11,6 +11,7 @@ import sys
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from minitalk_auth.keys import KeyPair, TokenMinter
@@ -90,8 +91,8 @@ def system(tmp_path: Path, nats_server: NatsServer, key_pair: KeyPair) -> Iterat
 
 
 #: Files that keep both cores busy on their own (load generators, a browser, fuzzers, writes
-#: under load): with ``-n 2`` (``./taskw test``) they all run on one worker, one after another,
-#: while the other worker runs the rest file by file.
+#: under load): with ``-n 2 --dist loadfile`` (``./taskw test``) they are one scope, so they run
+#: on one worker, one after another, while the other worker runs the rest file by file.
 HEAVY = (
     "tests/loadtests/",
     "tests/fuzz/",
@@ -101,9 +102,19 @@ HEAVY = (
 )
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Group the tests for ``pytest-xdist --dist loadgroup``: a file's tests stay together on
-    one worker (its module fixtures start once), and the heavy files share one worker."""
-    for item in items:
-        path = item.nodeid.split("::", 1)[0]
-        item.add_marker(pytest.mark.xdist_group("heavy" if path.startswith(HEAVY) else path))
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """``--dist loadfile``, with the heavy files as one scope: a file's tests stay on one worker
+    (its module fixtures start once), and no two heavy files run at the same time. (Not
+    ``--dist loadgroup`` with marks: pytest-xdist 3.8 renames the node ids for it, and pytest 9
+    ignores that, so every test went its own way.)"""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class HeavyTogether(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::", 1)[0]
+            return "heavy" if path.startswith(HEAVY) else path
+
+    return HeavyTogether(config, log)
