@@ -72,7 +72,10 @@ describe('auth pages', () => {
     fireEvent.click(screen.getByRole('button', { name: 'Log in' }));
     expect(await screen.findByRole('button', { name: 'Log out' })).toBeTruthy();
     expect(localStorage.getItem('token')).toBe('jwt');
-    expect(h.ioArgs).toEqual({ auth: { token: 'jwt' }, transports: ['websocket', 'polling'] });
+    // the socket is made by an effect after the chat page renders: wait for it
+    await waitFor(() =>
+      expect(h.ioArgs).toEqual({ auth: { token: 'jwt' }, transports: ['websocket', 'polling'] }),
+    );
 
     api.logout.mockResolvedValueOnce({ message: 'Logged out' });
     fireEvent.click(screen.getByRole('button', { name: 'Log out' }));
