@@ -111,17 +111,19 @@ class Responder:
             return False
         return await self._written(last, "the stream")
 
-    async def _written(self, last: int, room_id: str) -> bool:
+    async def _written(self, last: int, where: str) -> bool:
+        """Wait (bounded) until seq ``last`` is written; ``where`` (a room id, "the stream")
+        names what was asked in the log line of a wait that ran out."""
         if await self._messages.wait_durable(last, self._settings.history_wait_s):
             return True
         if self._messages.disk_failing:  # said once in the log already (disk.py)
             log.debug(
-                "%s in %s: seq %d not written (the disk refuses writes)", self.what, room_id, last
+                "%s in %s: seq %d not written (the disk refuses writes)", self.what, where, last
             )
         else:
             log.warning(
                 "%s in %s: seq %d not written after %.1fs, answering with what is",
-                *(self.what, room_id, last, self._settings.history_wait_s),
+                *(self.what, where, last, self._settings.history_wait_s),
             )
         return False
 
