@@ -17,6 +17,7 @@ from pathlib import Path
 
 import httpx
 from minitalk_local.edge import ROOT
+from minitalk_local.processes import PORT_RANGE
 
 from ..chat_clients import ChatClient, bearer, signup_login
 
@@ -35,13 +36,17 @@ def _bindable(port: int) -> bool:
     return True
 
 
+_picker = random.Random()  # its own, as free_port's
+
+
 def free_block(offsets: Sequence[int]) -> int:
     """A port p with p + every offset free (the runner's fixed port layout), below Linux's
     ephemeral range (32768-60999): a port from that range can be taken, between this pick and
     the service's bind, as the source port of any outgoing connection (the other pytest worker
     makes many), and a probe of it can connect to itself."""
+    low, high = PORT_RANGE
     for _ in range(200):
-        base = random.randrange(20000, 32000)
+        base = _picker.randrange(low, high - max(offsets, default=0))
         if all(_bindable(base + o) for o in offsets):
             return base
     raise RuntimeError("no free block of ports")

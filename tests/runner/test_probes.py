@@ -1,8 +1,8 @@
 """The runner's readiness probes (``minitalk_local.processes``): whatever a port answers while a
 service starts, a probe says "not yet" and never raises. A CI run's runner died of a probe that
 raised ``BadStatusLine: GET /readyz HTTP/1.1``: its connect to a service port nobody listened on
-yet had connected the socket to itself (the port is from the ephemeral range), so the request
-came back as the answer."""
+yet had connected the socket to itself (the port was from the ephemeral range), so the request
+came back as the answer. Free ports now come from below that range."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import threading
 from collections.abc import Iterator
 
 import pytest
-from minitalk_local.processes import http_ok, port_open
+from minitalk_local.processes import PORT_RANGE, free_port, http_ok, port_open
 
 
 @pytest.fixture
@@ -52,3 +52,18 @@ def test_a_socket_connected_to_itself_is_not_a_listener() -> None:
         assert s.connect_ex(("127.0.0.1", port)) == 0
         assert s.getsockname() == s.getpeername()
     assert not port_open(port)
+
+
+def test_free_ports_are_below_the_ephemeral_range_never_twice_and_not_in_use() -> None:
+    """``free_port`` picks below the ephemeral range, where no outgoing connection takes a
+    source port before the service binds it, and never hands out a port twice in one process
+    (two services started together would otherwise meet at their bind)."""
+    low, high = PORT_RANGE
+    with socket.socket() as listening:
+        listening.bind(("127.0.0.1", free_port()))
+        listening.listen()
+        taken = listening.getsockname()[1]
+        ports = [free_port() for _ in range(300)]
+    assert all(low <= port < high for port in [taken, *ports])
+    assert len(set(ports)) == len(ports)
+    assert taken not in ports

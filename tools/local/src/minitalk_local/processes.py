@@ -7,6 +7,7 @@ import ctypes
 import http.client
 import json
 import os
+import random
 import resource
 import signal
 import socket
@@ -61,17 +62,41 @@ def port_free(port: int) -> bool:
     return True
 
 
+#: Where free ports are picked: below Linux's ephemeral range (32768-60999 by default). A port
+#: from that range can be taken as the source port of any outgoing connection between the pick
+#: and the service's bind ("address already in use": seen with two pytest workers), and a probe
+#: of it before the bind can connect to itself.
+PORT_RANGE = (20000, 32000)
+_picker = random.Random()  # its own: a test that seeds the module's random must not make two
+#: processes pick the same sequence
+_given: set[int] = set()  # handed out by this process: not twice, even before their bind
+
+
 def free_port() -> int:
+    """A port nothing listens on, from PORT_RANGE, not one this process has handed out
+    before. The kernel's pick (the ephemeral range) when that range seems full."""
+    low, high = PORT_RANGE
+    for _ in range(500):
+        port = _picker.randrange(low, high)
+        if port in _given:
+            continue
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _given.add(port)
+        return port
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
+        picked: int = s.getsockname()[1]
+        return picked
 
 
 def port_open(port: int) -> bool:
-    """Whether something listens on ``port``. The services' ports come from the ephemeral
-    range, and a connect to such a port nobody listens on can connect the socket to itself
-    (TCP simultaneous open: the kernel picked the same port as the source): that is not it."""
+    """Whether something listens on ``port``. A connect to a port of the ephemeral range that
+    nobody listens on can connect the socket to itself (TCP simultaneous open: the kernel
+    picked the same port as the source): that is not it."""
     with socket.socket() as s:
         return s.connect_ex(("127.0.0.1", port)) == 0 and s.getsockname() != s.getpeername()
 
