@@ -102,8 +102,8 @@ describe('edit and delete my messages', () => {
     fireEvent.change(editor, { target: { value: 'my words' } });
     fireEvent.click(within(byId('m2')).getByRole('button', { name: 'Save' }));
     const [sent] = h.socket.sentOf('edit_message');
-    await act(async () => sent.cb(null, { ok: false, error: 'rate limited' }));
-    expect(within(byId('m2')).getByRole('alert')).toHaveTextContent('rate limited');
+    await act(async () => sent.cb(null, { ok: false, error: 'rate limited, try again' }));
+    expect(within(byId('m2')).getByRole('alert')).toHaveTextContent('rate limited, try again');
     expect(within(byId('m2')).getByRole('textbox', { name: 'Edit message' }).value).toBe('my words');
     fireEvent.keyDown(within(byId('m2')).getByRole('textbox', { name: 'Edit message' }), { key: 'Escape' });
     expect(byId('m2')).toHaveTextContent('hello 2');

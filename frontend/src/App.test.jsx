@@ -218,7 +218,7 @@ describe('chat view', () => {
     fireEvent.change(input, { target: { value: 'again' } });
     fireEvent.click(screen.getByRole('button', { name: 'Send' }));
     const second = h.socket.sentOf('send_message')[1];
-    act(() => second.cb(null, { ok: false, error: 'rate limited' }));
+    act(() => second.cb(null, { ok: false, error: 'rate limited, try again' }));
     const failed = messages()[5];
     expect(failed).toHaveAttribute('data-status', 'failed');
     expect(failed).toHaveTextContent('failed — retry');

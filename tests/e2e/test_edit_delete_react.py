@@ -160,7 +160,7 @@ async def test_refusals(
         ]
         limited = [x for x in edits if not x["ok"]]
         assert limited, "100 edits in a row never hit the budget"
-        assert {x["error"] for x in limited} == {"rate limited"}
+        assert {x["error"] for x in limited} == {"rate limited, try again"}
         assert all(x["retryAfterMs"] > 0 for x in limited)
         await asyncio.sleep(1)
         assert (await a.call("delete_message", {"roomId": rid, "id": mid}))["ok"]

@@ -209,7 +209,7 @@ async def test_read_positions_only_move_forward_and_refuse_bad_input(
         answers = [await a.call("mark_read", {"roomId": rid, "seq": seqs[2]}) for _ in range(20)]
         limited = [x for x in answers if not x["ok"]]
         assert limited  # burst 8, 1/s
-        assert limited[0]["error"] == "rate limited"
+        assert limited[0]["error"] == "rate limited, try again"
         assert all(x["lastReadSeq"] == seqs[2] for x in answers if x["ok"])
     finally:
         await a.close()

@@ -101,7 +101,7 @@ class Driver:
                 self.acked[self.rooms.control].add(ack["id"])
                 self.accepted[self.rooms.control].add(ack["id"])
                 return ack
-            if isinstance(ack, dict) and ack.get("error") == "rate limited":
+            if isinstance(ack, dict) and ack.get("error") == "rate limited, try again":
                 time.sleep(min(float(ack.get("retryAfterMs", 1000)) / 1000, 5.0))
                 continue
             return ack if isinstance(ack, dict) else {"ok": False, "error": repr(ack)}

@@ -3,7 +3,8 @@ writes).
 
 A bucket holds at most ``burst`` tokens and refills at ``rate`` per second; a request of a kind
 spends one token of its user's bucket for that kind, and one that finds it empty waits
-``UserBudgets.wait`` seconds (the caller refuses it: a socket ack ``rate limited``, a 429).
+``UserBudgets.wait`` seconds (the caller refuses it: a socket ack ``rate limited, try again``,
+a 429).
 Local, not shared: a shared counter would add a NATS round trip to every request; a user on
 several replicas gets a bucket on each (docs/security.md).
 """

@@ -66,8 +66,9 @@ class RealtimeSettings(ServiceSettings):
     ping_timeout_s: float = Field(default=20.0, gt=0)
     #: Per-user event budgets (token buckets, see ``limits.py``): sustained events per second
     #: and the burst allowed on top, for ``send_message``; over it the ack is ``{ok: false,
-    #: error: "rate limited", retryAfterMs}``. The defaults are far above real use (the load
-    #: tests' busiest user sends ~70 msgs/s in ``medium``) and stop a script sending thousands.
+    #: error: "rate limited, try again", retryAfterMs}``. The defaults are far above real use
+    #: (the load tests' busiest user sends ~70 msgs/s in ``medium``) and stop a script sending
+    #: thousands.
     send_rate_per_s: float = Field(default=100.0, gt=0)
     send_burst: int = Field(default=200, ge=1)
     #: ``typing`` (the web app sends one when typing starts and one when it stops).

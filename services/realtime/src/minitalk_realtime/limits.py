@@ -3,7 +3,8 @@
 Every client event spends one token of its user's bucket for that kind of event (``send``,
 ``typing``, ``rooms`` for join/leave, ``other`` for any other event name). A bucket holds at
 most ``burst`` tokens and refills at ``rate`` per second; an event that finds it empty is
-refused with ``rate limited`` and the milliseconds until a token is back. The connection stays.
+refused with ``rate limited, try again`` and the milliseconds until a token is back
+(``retryAfterMs``). The connection stays.
 
 Why local: a shared counter (KV or a NATS request) per event would add a round trip and at
 least doubles NATS traffic on the hottest path (1,000 msgs/s). A user's sockets on one replica
@@ -24,7 +25,7 @@ from .errors import RealtimeError
 
 class RateLimited(RealtimeError):
     def __init__(self, retry_after_ms: int) -> None:
-        super().__init__("rate limited")
+        super().__init__("rate limited, try again")
         self.details = {"retryAfterMs": retry_after_ms}
 
 
