@@ -8,10 +8,14 @@ import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
 from minitalk_local.system import LocalSystem, NatsServer
+
+if TYPE_CHECKING:
+    from playwright.async_api import Browser
 
 
 @contextmanager
@@ -49,3 +53,13 @@ async def client(stack: LocalSystem) -> AsyncIterator[httpx.AsyncClient]:
 def unique() -> Callable[[str], str]:
     """``unique("alice")`` -> a username no other test in the module uses."""
     return lambda prefix: f"{prefix}_{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    """Debian's Chromium through Playwright, one per test (test_web_experience keeps one per
+    module). Playwright is imported only by the tests that ask for it."""
+    from .web_support import chromium
+
+    async with chromium() as launched:
+        yield launched

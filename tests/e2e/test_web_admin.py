@@ -18,7 +18,7 @@ import asyncio
 import os
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,7 @@ from playwright.async_api import Browser, Dialog, Page, expect
 from ..chat_clients import PASSWORD, ChatClient, bearer, signup_login
 from .conftest import running_stack
 from .edge_support import Edge
-from .web_support import ARTIFACTS, Shots, chromium
+from .web_support import ARTIFACTS, Shots
 
 #: The setting naming the admin users (comma-separated usernames; services/auth/README.md).
 ADMIN_SETTING = "MINITALK_ADMIN_USERS"
@@ -55,12 +55,6 @@ def admin_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalSyste
     env = {ADMIN_SETTING: ADMIN}
     with running_stack(tmp_path_factory.mktemp("admin-stack"), **env) as system:
         yield system
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    async with chromium() as launched:
-        yield launched
 
 
 async def a_room_with_messages(url: str, tag: str, count: int) -> tuple[str, str, str]:

@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 
-import pytest
 from minitalk_local.system import LocalSystem
 from playwright.async_api import Browser, expect
 
-from .web_support import ARTIFACTS, Shots, chromium, messages_with, sign_up
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    async with chromium() as launched:
-        yield launched
+from .web_support import ARTIFACTS, Shots, messages_with, sign_up
 
 
 async def test_two_people_chat_through_a_network_blip(

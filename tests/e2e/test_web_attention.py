@@ -5,13 +5,12 @@ room across reloads, the length limit), the phone layout and the dark theme."""
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 
-import pytest
 from minitalk_local.system import LocalSystem
-from playwright.async_api import Browser, Locator, Page, expect
+from playwright.async_api import Browser, Page, expect
 
-from .web_support import ARTIFACTS, Shots, chromium, messages_with, sign_up
+from .web_support import ARTIFACTS, Shots, messages_with, open_room, room_item, send, sign_up
 
 # Records what the app hands to the browser's Notification API (a headless browser shows
 # nothing on a desktop), then lets the real constructor run.
@@ -41,28 +40,6 @@ SET_HIDDEN = """
   document.dispatchEvent(new Event('visibilitychange'));
 }
 """
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    async with chromium() as launched:
-        yield launched
-
-
-def room_item(page: Page, name: str) -> Locator:
-    return page.get_by_test_id("room-item").filter(has_text=name)
-
-
-async def open_room(page: Page, name: str) -> None:
-    await room_item(page, name).get_by_role("link").click()
-    await expect(page.get_by_test_id("room-title")).to_have_text(name)
-
-
-async def send(page: Page, text: str) -> None:
-    composer = page.get_by_label("Message", exact=True)
-    await composer.fill(text)
-    await composer.press("Enter")
-    await expect(messages_with(page, text)).to_have_attribute("data-status", "sent")
 
 
 async def shown(page: Page) -> list[dict[str, str]]:

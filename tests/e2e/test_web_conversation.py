@@ -6,15 +6,14 @@ test-artifacts/web-conversation/."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 
 import httpx
-import pytest
 from minitalk_local.system import LocalSystem
 from playwright.async_api import Browser, Page, expect
 
 from ..chat_clients import PASSWORD, ChatClient, bearer, signup_login
-from .web_support import ARTIFACTS, Shots, chromium, sign_up
+from .web_support import ARTIFACTS, Shots, sign_up
 
 TOTAL = 130  # pages of 50: the newest 50, then 50, then the first 30
 HOSTILE = [  # the tall one first: the others are on screen when the room opens
@@ -35,12 +34,6 @@ VISIBLE_SEQS = """(log) => {
     })
     .map((m) => Number(m.dataset.seq));
 }"""
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    async with chromium() as launched:
-        yield launched
 
 
 async def seed(stack: LocalSystem, client: httpx.AsyncClient, alice: str, bob: str) -> str:

@@ -5,19 +5,12 @@ test-artifacts/web-edits/."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 
-import pytest
 from minitalk_local.system import LocalSystem
 from playwright.async_api import Browser, Locator, Page, expect
 
-from .web_support import ARTIFACTS, Shots, chromium, messages_with, sign_up
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    async with chromium() as launched:
-        yield launched
+from .web_support import ARTIFACTS, Shots, messages_with, open_room, sign_up
 
 
 async def say(page: Page, text: str) -> str:
@@ -35,11 +28,6 @@ async def say(page: Page, text: str) -> str:
 def by_id(page: Page, message_id: str) -> Locator:
     """The message of that id (its text changes while edited)."""
     return page.locator(f"[data-testid='message'][data-id='{message_id}']")
-
-
-async def open_room(page: Page, name: str) -> None:
-    await page.get_by_test_id("room-item").filter(has_text=name).click()
-    await expect(page.get_by_test_id("room-title")).to_have_text(name)
 
 
 async def test_edit_delete_and_react_live_in_two_browsers(

@@ -3,27 +3,16 @@ positions and who is online, between two people (Debian's Chromium via Playwrigh
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 
-import pytest
 from minitalk_local.system import LocalSystem
 from playwright.async_api import Browser, Locator, Page, expect
 
-from .web_support import ARTIFACTS, Shots, chromium, messages_with, sign_up
+from .web_support import ARTIFACTS, Shots, open_room, room_item, send, sign_up
 
 # generous: going offline waits the presence grace (a few seconds) on a loaded machine
 PRESENCE_TIMEOUT_MS = 60_000
 WEEKEND = ["Are we still on for Saturday?", "I can drive", "Leaving at 9 from the station"]
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    async with chromium() as launched:
-        yield launched
-
-
-def room_item(page: Page, name: str) -> Locator:
-    return page.get_by_test_id("room-item").filter(has_text=name)
 
 
 def member(page: Page, username: str) -> Locator:
@@ -35,12 +24,6 @@ async def create_room(page: Page, name: str, participant: str) -> None:
     await page.get_by_label("Participants").fill(participant)
     await page.get_by_role("button", name="Create room").click()
     await expect(room_item(page, name)).to_be_visible()
-
-
-async def send(page: Page, text: str) -> None:
-    await page.get_by_label("Message", exact=True).fill(text)
-    await page.get_by_label("Message", exact=True).press("Enter")
-    await expect(messages_with(page, text)).to_have_attribute("data-status", "sent")
 
 
 async def test_unread_new_messages_line_and_presence(
@@ -59,7 +42,7 @@ async def test_unread_new_messages_line_and_presence(
 
     # bob closes the app: alice sees him go offline (after the grace)
     await page_b.close()
-    await room_item(page_a, "Weekend trip").click()
+    await open_room(page_a, "Weekend trip")
     await expect(member(page_a, bob)).to_have_attribute(
         "data-online", "false", timeout=PRESENCE_TIMEOUT_MS
     )
@@ -99,7 +82,7 @@ async def test_unread_new_messages_line_and_presence(
     await shots.take(page_a, "alice-sees-seen-by-bob")
 
     # a message in another room raises its badge live and moves it to the top
-    await room_item(page_a, "Lunch").click()
+    await open_room(page_a, "Lunch")
     await send(page_a, "Pizza at 1?")
     lunch_b = room_item(page_b, "Lunch")
     await expect(lunch_b.get_by_test_id("unread-badge")).to_have_attribute("data-count", "1")

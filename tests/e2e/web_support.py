@@ -60,3 +60,23 @@ async def sign_up(context: BrowserContext, base: str, username: str) -> Page:
 
 def messages_with(page: Page, text: str) -> Locator:
     return page.get_by_test_id("message").filter(has_text=re.compile(f"^.*{re.escape(text)}.*$"))
+
+
+def room_item(page: Page, name: str) -> Locator:
+    """The room list's entry of the room of that name."""
+    return page.get_by_test_id("room-item").filter(has_text=name)
+
+
+async def send(page: Page, text: str) -> None:
+    """Type ``text`` into the composer, press Enter, and wait until it is acked (sent)."""
+    composer = page.get_by_label("Message", exact=True)
+    await composer.fill(text)
+    await composer.press("Enter")
+    await expect(messages_with(page, text)).to_have_attribute("data-status", "sent")
+
+
+async def open_room(page: Page, name: str) -> None:
+    """Open the room from the list and wait for its page: typing before the switch has
+    rendered can land in the composer of the room left (a flaky send in test_web_presence)."""
+    await room_item(page, name).get_by_role("link").click()
+    await expect(page.get_by_test_id("room-title")).to_have_text(name)
