@@ -11,7 +11,13 @@ import threading
 from collections.abc import Iterator
 
 import pytest
-from minitalk_local.processes import PORT_RANGE, free_port, http_ok, port_open
+from minitalk_local.processes import (
+    PORT_RANGE,
+    connected_to_itself,
+    free_port,
+    http_ok,
+    port_open,
+)
 
 
 @pytest.fixture
@@ -49,8 +55,12 @@ def test_a_socket_connected_to_itself_is_not_a_listener() -> None:
         port = probe.getsockname()[1]
     with socket.socket() as s:  # what a probe's connect can meet: source port == target port
         s.bind(("127.0.0.1", port))
-        assert s.connect_ex(("127.0.0.1", port)) == 0
-        assert s.getsockname() == s.getpeername()
+        assert s.connect_ex(("127.0.0.1", port)) == 0  # "open", to a plain connect
+        assert connected_to_itself(s)  # so port_open does not count it
+    with socket.create_server(("127.0.0.1", 0)) as server, socket.socket() as s:
+        s.connect(server.getsockname())
+        assert not connected_to_itself(s)  # a real listener still counts
+        assert port_open(server.getsockname()[1])
     assert not port_open(port)
 
 

@@ -98,7 +98,12 @@ def port_open(port: int) -> bool:
     nobody listens on can connect the socket to itself (TCP simultaneous open: the kernel
     picked the same port as the source): that is not it."""
     with socket.socket() as s:
-        return s.connect_ex(("127.0.0.1", port)) == 0 and s.getsockname() != s.getpeername()
+        return s.connect_ex(("127.0.0.1", port)) == 0 and not connected_to_itself(s)
+
+
+def connected_to_itself(s: socket.socket) -> bool:
+    """Whether the connected socket ``s`` is its own peer (a simultaneous open with itself)."""
+    return bool(s.getsockname() == s.getpeername())
 
 
 def http_ok(url: str, timeout: float = 2.0) -> tuple[bool, str]:
