@@ -130,7 +130,7 @@ class FakeSocket:
 
 def test_the_pinger_pings_each_socket_once_on_time_without_spinning_on_uvloop() -> None:
     """uvloop's timers count whole milliseconds and may run a little before their time: the
-    pinger takes what is due within ``pings.EARLY`` instead of setting its timer again and again
+    pinger takes what is due within ``deadlines.EARLY`` instead of setting its timer again and again
     (a busy loop per ping)."""
     uvloop = pytest.importorskip("uvloop")
     from minitalk_realtime import pings

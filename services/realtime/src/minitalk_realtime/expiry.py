@@ -16,11 +16,12 @@ import asyncio
 import heapq
 import logging
 import time
+from typing import Any
 
 import socketio
 from minitalk_common import revocation, tokens
 
-from . import pings
+from .deadlines import Deadlines
 
 log = logging.getLogger("minitalk.realtime.expiry")
 
@@ -28,13 +29,15 @@ EXPIRED = "token expired"
 REVOKED = "token revoked"
 
 
-class TokenWatch:
+class TokenWatch(Deadlines):
+    """The sockets by when their token expires (entries ``(when, sid)``, one timer), and by
+    token id and user for revocations."""
+
     def __init__(self, sio: socketio.AsyncServer) -> None:
+        super().__init__()
         self._sio = sio
-        #: sid -> when its token expires (the loop's clock), and the same as a heap
+        #: sid -> when its token expires (the loop's clock); the heap holds the same
         self._expires: dict[str, float] = {}
-        self._due: list[tuple[float, str]] = []
-        self._timer: asyncio.TimerHandle | None = None
         self._jti_of: dict[str, str] = {}
         self._user_of: dict[str, str] = {}
         #: token id or user key -> its socket, or its sockets when more than one
@@ -50,10 +53,7 @@ class TokenWatch:
         loop = asyncio.get_running_loop()
         at = loop.time() + delay
         self._expires[sid] = at
-        first = self._timer is None or not self._due or at < self._due[0][0]
-        heapq.heappush(self._due, (at, sid))
-        if first:
-            self._arm(loop)
+        self._push(loop, (at, sid))
         self._jti_of[sid] = identity.jti
         self._user_of[sid] = revocation.user_key(identity.username)
         for key in (identity.jti, self._user_of[sid]):  # a user's deletion revokes its key
@@ -85,24 +85,14 @@ class TokenWatch:
                         self._sids_of[key] = next(iter(held))
 
     def __len__(self) -> int:
-        """Sockets watched."""
+        """Sockets watched (the heap may still hold entries of sockets gone)."""
         return len(self._expires)
 
-    def _arm(self, loop: asyncio.AbstractEventLoop) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-        self._timer = loop.call_at(self._due[0][0], self._expire) if self._due else None
-
-    def _expire(self) -> None:
-        """Close the sockets whose token expired."""
-        self._timer = None
-        loop = asyncio.get_running_loop()
-        now = loop.time() + pings.EARLY  # a timer may run that much early (uvloop's ms)
-        while self._due and self._due[0][0] <= now:  # ``_close`` may rebuild the heap
-            at, sid = heapq.heappop(self._due)
-            if self._expires.get(sid) == at:
-                self._close(sid, EXPIRED)
-        self._arm(loop)
+    def _on_due(self, entry: tuple[Any, ...]) -> None:
+        """Close the socket whose token expired (unless it is gone, or watched anew since)."""
+        at, sid = entry
+        if self._expires.get(sid) == at:
+            self._close(sid, EXPIRED)
 
     def revoked(self, jti: str) -> None:
         """Listener of the revocation store: close every socket of that token."""

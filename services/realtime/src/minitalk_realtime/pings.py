@@ -21,7 +21,6 @@ the library's (clients wait interval + timeout for it), and spread out from then
 from __future__ import annotations
 
 import asyncio
-import heapq
 import logging
 import random
 import time
@@ -29,56 +28,33 @@ from typing import Any
 
 from engineio import async_socket, packet
 
+from .deadlines import Deadlines
+
 log = logging.getLogger("minitalk.realtime.pings")
 
 #: The first ping comes after this share of the interval, drawn uniformly.
 FIRST_PING_SHARE = (0.2, 1.0)
-#: A timer may fire this much before its time: uvloop counts in whole milliseconds (its
-#: ``time()`` and each timer's delay, rounded), so a timer set for 12.3456 runs when the loop's
-#: clock says 12.345. What is due within it is due now; without it the timer found nothing due
-#: and was set again at once, a busy loop of up to a millisecond per ping (the first 10,000-socket
-#: run of the shared pinger: realtime used ~8 % of a core more, docs/benchmarks.md).
-EARLY = 0.002
 
 
-class Pinger:
-    """The sockets waiting for their next ping, by due time (the loop's clock), one timer."""
+class Pinger(Deadlines):
+    """The sockets waiting for their next ping, by due time (the loop's clock), one timer:
+    entries ``(when, sid, socket)``."""
 
     def __init__(self) -> None:
-        self._due: list[tuple[float, str, Any]] = []
-        self._timer: asyncio.TimerHandle | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
+        super().__init__()
         self._tasks: set[asyncio.Task[Any]] = set()
-
-    def __len__(self) -> int:
-        return len(self._due)
 
     def schedule(self, sock: Any, delay: float) -> None:
         """Ping ``sock`` in ``delay`` seconds."""
         loop = asyncio.get_running_loop()
-        if loop is not self._loop:  # a new loop (a test's): the old one's sockets are gone
-            self._loop, self._due, self._timer = loop, [], None
-        entry = (loop.time() + delay, sock.sid, sock)
-        heapq.heappush(self._due, entry)
-        if self._due[0] is entry:
-            if self._timer is not None:
-                self._timer.cancel()
-            self._timer = loop.call_at(entry[0], self._fire)
+        self._push(loop, (loop.time() + delay, sock.sid, sock))
 
-    def _fire(self) -> None:
-        loop = self._loop
-        assert loop is not None
-        self._timer = None
-        due = self._due
-        now = loop.time() + EARLY
-        while due and due[0][0] <= now:
-            sock = heapq.heappop(due)[2]
-            try:
-                self._ping(sock)
-            except Exception:  # one socket's failure must not cost the others their pings
-                log.exception("pinging %s failed", sock.sid)
-        if due:
-            self._timer = loop.call_at(due[0][0], self._fire)
+    def _on_due(self, entry: tuple[Any, ...]) -> None:
+        sock = entry[2]
+        try:
+            self._ping(sock)
+        except Exception:  # one socket's failure must not cost the others their pings
+            log.exception("pinging %s failed", sock.sid)
 
     def _ping(self, sock: Any) -> None:
         """The library's ``_send_ping`` after its sleep."""
