@@ -10,6 +10,10 @@ const Form = styled.form`
   h2 { font-size: 1rem; margin: 0 0 8px; }
 `;
 
+/**
+ * A room's name and participants; cleared once the room is created, unless they were changed
+ * while it was being created (then they are the next room, kept).
+ */
 export function CreateRoomForm({ onCreate }) {
   const [name, setName] = useState('');
   const [participants, setParticipants] = useState('');
@@ -24,10 +28,12 @@ export function CreateRoomForm({ onCreate }) {
     }
     setBusy(true);
     setError(null);
+    const sent = { name, participants };
     try {
       await onCreate(name.trim(), parseParticipants(participants));
-      setName('');
-      setParticipants('');
+      // clear what was sent, not what was typed while it was on its way (the next room's name)
+      setName((now) => (now === sent.name ? '' : now));
+      setParticipants((now) => (now === sent.participants ? '' : now));
     } catch (err) {
       setError(errorMessage(err));
     } finally {
