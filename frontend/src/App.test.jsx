@@ -348,6 +348,21 @@ describe('chat view', () => {
     await waitFor(() => expect(screen.queryAllByTestId('room-item')).toHaveLength(0));
     expect(screen.getByText(/Pick a room/)).toBeTruthy();
   });
+
+  it('keeps the usernames typed while an invitation was on its way', async () => {
+    loginAs();
+    let done;
+    api.inviteToRoom.mockReturnValueOnce(new Promise((resolve) => { done = resolve; }));
+    renderAt('/rooms/r1');
+    await screen.findByTestId('room-title');
+    const field = screen.getByLabelText('Invite users');
+    fireEvent.change(field, { target: { value: 'carol' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Invite' }));
+    await waitFor(() => expect(api.inviteToRoom).toHaveBeenCalledWith('r1', ['carol']));
+    fireEvent.change(field, { target: { value: 'dave' } }); // the next one, typed meanwhile
+    await act(async () => done({ message: 'ok', participants: ['alice', 'bob', 'carol'] }));
+    expect(screen.getByLabelText('Invite users').value).toBe('dave');
+  });
 });
 
 describe('presence and read positions', () => {

@@ -109,9 +109,10 @@ export function RoomHeader({ room, me, presence = {}, onInvite, onLeave }) {
       setError('Enter at least one username to invite');
       return;
     }
+    const sent = invitees;
     run(async () => {
       await onInvite(names);
-      setInvitees('');
+      setInvitees((now) => (now === sent ? '' : now)); // not what was typed meanwhile
     });
   };
 
