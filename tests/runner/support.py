@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import os
-import random
 import re
 import signal
-import socket
 import subprocess
 import time
 from collections.abc import Sequence
@@ -17,7 +15,7 @@ from pathlib import Path
 
 import httpx
 from minitalk_local.edge import ROOT
-from minitalk_local.processes import PORT_RANGE
+from minitalk_local.processes import free_block
 
 from ..chat_clients import ChatClient, bearer, signup_login
 
@@ -25,31 +23,6 @@ TASKW = ("./taskw", "up")
 UV_RUN = (str(ROOT / ".tools" / "venv" / "bin" / "uv"), "run", "--frozen", "minitalk-local", "up")
 #: What the runner promises: every process gone within MINITALK_STOP_GRACE_S (10 s) of a stop.
 GRACE_S = 10.0
-
-
-def _bindable(port: int) -> bool:
-    with socket.socket() as s:
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
-_picker = random.Random()  # its own, as free_port's
-
-
-def free_block(offsets: Sequence[int]) -> int:
-    """A port p with p + every offset free (the runner's fixed port layout), below Linux's
-    ephemeral range (32768-60999): a port from that range can be taken, between this pick and
-    the service's bind, as the source port of any outgoing connection (the other pytest worker
-    makes many), and a probe of it can connect to itself."""
-    low, high = PORT_RANGE
-    for _ in range(200):
-        base = _picker.randrange(low, high - max(offsets, default=0))
-        if all(_bindable(base + o) for o in offsets):
-            return base
-    raise RuntimeError("no free block of ports")
 
 
 def tree(root: int) -> dict[int, str]:

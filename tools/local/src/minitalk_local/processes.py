@@ -72,21 +72,35 @@ _picker = random.Random()  # its own: a test that seeds the module's random must
 _given: set[int] = set()  # handed out by this process: not twice, even before their bind
 
 
+def _bindable(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def free_block(offsets: Sequence[int]) -> int:
+    """A port p from PORT_RANGE with p + every offset free (nothing bound there) and none of
+    them handed out by this process before (they are not, from now on). RuntimeError when no
+    such block turned up."""
+    low, high = PORT_RANGE
+    top = high - max(offsets, default=0)
+    for _ in range(500):
+        base = _picker.randrange(low, top)
+        ports = [base + offset for offset in offsets]
+        if _given.isdisjoint(ports) and all(_bindable(port) for port in ports):
+            _given.update(ports)
+            return base
+    raise RuntimeError("no free block of ports")
+
+
 def free_port() -> int:
     """A port nothing listens on, from PORT_RANGE, not one this process has handed out
     before. The kernel's pick (the ephemeral range) when that range seems full."""
-    low, high = PORT_RANGE
-    for _ in range(500):
-        port = _picker.randrange(low, high)
-        if port in _given:
-            continue
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-        _given.add(port)
-        return port
+    with contextlib.suppress(RuntimeError):
+        return free_block((0,))
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         picked: int = s.getsockname()[1]
